@@ -1,6 +1,7 @@
 -- Purpose: projects owned by a user, soft-deleted through status, with an optimistic-concurrency
 -- counter for the ordered tab list.
--- Objects: table public.projects (+ RLS, grants, triggers, indexes).
+-- Objects: table public.projects (+ RLS, grants, triggers, indexes); function
+-- private.project_restore_window().
 -- Destructive: nothing.
 
 create table public.projects (
@@ -55,6 +56,20 @@ create policy projects_update_authenticated on public.projects
   with check (user_id = ((select auth.jwt()) ->> 'sub'));
 
 -- Hard deletes are the purge job's (service role); users soft-delete through status.
+
+-- How long a soft-deleted project can be restored (and is kept before the purge job removes it).
+create function private.project_restore_window()
+returns interval
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select interval '30 days'
+$$;
+comment on function private.project_restore_window() is
+  'Retention of soft-deleted projects: restorable within it, purged after it.';
+grant execute on function private.project_restore_window() to authenticated, service_role;
 
 revoke all on table public.projects from anon, authenticated;
 grant select on table public.projects to authenticated;

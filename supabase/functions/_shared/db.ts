@@ -1,0 +1,148 @@
+/**
+ * Database access: one postgres.js pool per isolate, and the two ways to use it.
+ *
+ * - `withUser` / `queryAsUser`: a transaction that first sets `role = authenticated` and
+ *   `request.jwt.claims` (the shape PostgREST uses), so row-level security decides every read and
+ *   write exactly as it would for supabase-js. Statements are pipelined on a reserved connection:
+ *   `begin`, the context, the query and `commit` leave together and cost about one round trip.
+ * - `withServiceRole`: automation only (webhooks, jobs). Runs as `service_role`, which bypasses
+ *   RLS. Never call it with input a user controls unless that input was authenticated otherwise.
+ */
+import postgres from "postgres";
+
+export type Sql = postgres.Sql;
+export type Tx = postgres.ReservedSql;
+export type Row = postgres.Row;
+
+export interface DatabaseOptions {
+  url: string;
+  poolSize: number;
+  prepare: boolean;
+  statementTimeoutMs: number;
+}
+
+let pool: Sql | undefined;
+let options: DatabaseOptions | undefined;
+
+/** Configures the isolate's pool. Called once by each function's entry point. */
+export function configureDatabase(opts: DatabaseOptions): void {
+  if (pool && options && (options.url !== opts.url)) {
+    throw new Error("the database is already configured with another URL");
+  }
+  options = opts;
+}
+
+/** The isolate's pool, created on first use (never per request). */
+export function database(): Sql {
+  if (pool) return pool;
+  if (!options) throw new Error("configureDatabase() was not called");
+  pool = postgres(options.url, {
+    max: options.poolSize,
+    prepare: options.prepare,
+    // Fail fast when the database is unreachable so callers get a quick 503 to retry.
+    connect_timeout: 3,
+    idle_timeout: 30,
+    max_lifetime: 60 * 30,
+    onnotice: () => {},
+    connection: { application_name: "edge-functions" },
+  });
+  return pool;
+}
+
+/** Claims as they reach Postgres in `request.jwt.claims`. */
+export interface UserClaims {
+  sub: string;
+  [claim: string]: unknown;
+}
+
+function contextStatement(tx: Tx, claims: UserClaims) {
+  // The role is always `authenticated`: a `role` claim in the token never chooses the database role.
+  const jwtClaims = JSON.stringify({ ...claims, role: "authenticated" });
+  return tx`
+    select set_config('role', 'authenticated', true),
+           set_config('request.jwt.claims', ${jwtClaims}, true),
+           set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true)
+  `;
+}
+
+async function inTransaction<T>(
+  setContext: (tx: Tx) => Promise<unknown>,
+  body: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const tx = await database().reserve();
+  try {
+    // Not awaited one by one: postgres.js writes them to the socket back to back (pipelining).
+    const begin = tx`begin`;
+    const context = setContext(tx);
+    const resultPromise = body(tx);
+    // Mark as handled; the same rejections are surfaced by the awaits below, in order.
+    for (const pending of [begin, context, resultPromise]) pending.catch(() => {});
+    await begin;
+    await context;
+    const result = await resultPromise;
+    await tx`commit`;
+    return result;
+  } catch (error) {
+    await tx`rollback`.catch(() => {});
+    throw error;
+  } finally {
+    tx.release();
+  }
+}
+
+/**
+ * Runs `body` in one transaction as the given user, under RLS. `body` may issue several
+ * statements; the first is pipelined with the context.
+ */
+export function withUser<T>(claims: UserClaims, body: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction((tx) => contextStatement(tx, claims), body);
+}
+
+/**
+ * One statement as the given user, under RLS, in a single round trip: begin, context, the
+ * statement and commit are sent together.
+ */
+export async function queryAsUser<T extends readonly Row[]>(
+  claims: UserClaims,
+  statement: (tx: Tx) => postgres.PendingQuery<T>,
+): Promise<T> {
+  const tx = await database().reserve();
+  try {
+    const pending = [tx`begin`, contextStatement(tx, claims)];
+    const query = statement(tx);
+    const commit = tx`commit`;
+    for (const p of [...pending, query, commit]) p.catch(() => {});
+    for (const p of pending) await p;
+    const rows = await query;
+    await commit;
+    return rows;
+  } catch (error) {
+    await tx`rollback`.catch(() => {});
+    throw error;
+  } finally {
+    tx.release();
+  }
+}
+
+/**
+ * Automation only (Clerk webhooks, jobs): one transaction as `service_role`, which bypasses RLS.
+ * `actor` names the automation for the audit log (e.g. "clerk-webhooks").
+ */
+export function withServiceRole<T>(actor: string, body: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(
+    (tx) =>
+      tx`
+        select set_config('role', 'service_role', true),
+               set_config('request.jwt.claims', ${JSON.stringify({ role: "service_role", actor })}, true)
+      `,
+    body,
+  );
+}
+
+/** Cheap liveness probe for /health. */
+export async function ping(): Promise<void> {
+  await database()`select 1`;
+}
+
+/** A JSON value as postgres.js serializes it for json/jsonb parameters (`tx.json(value)`). */
+export type JsonObject = postgres.JSONValue & Record<string, unknown>;

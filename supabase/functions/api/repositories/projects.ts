@@ -1,0 +1,131 @@
+/** SQL for projects. Every statement runs as the caller, under RLS; `user_id = sub` filters are
+ * repeated in the queries so the planner picks the owner index (RLS would add them anyway). */
+import { queryAsUser, withUser } from "../../_shared/db.ts";
+import type { JsonObject, Row, Tx, UserClaims } from "../../_shared/db.ts";
+import { provisionUser } from "./users.ts";
+import type { TokenProfile } from "./users.ts";
+
+const PROJECT_COLUMNS = `id, user_id, name, description, status, deleted_at, metadata, tabs_version::text,
+  last_active_at, created_at, updated_at`;
+
+export type ProjectStatus = "active" | "archived" | "deleted";
+
+export interface ListProjectsOptions {
+  statuses: ProjectStatus[];
+  limit: number;
+  /** Keyset position: the (updated_at as text, id) of the last row of the previous page. */
+  after?: { updatedAt: string; id: string };
+}
+
+/** One page of the caller's projects, newest first; fetches `limit + 1` rows to know if more follow. */
+export function listProjects(claims: UserClaims, options: ListProjectsOptions) {
+  return queryAsUser(claims, (tx) =>
+    tx`
+      select ${tx.unsafe(PROJECT_COLUMNS)}, updated_at::text as cursor_updated_at
+      from public.projects
+      where user_id = ${claims.sub}
+        and status = any(${options.statuses}::text[])
+        ${
+      options.after
+        ? tx`and (updated_at, id) < (${options.after.updatedAt}::timestamptz, ${options.after.id}::uuid)`
+        : tx``
+    }
+      order by updated_at desc, id desc
+      limit ${options.limit + 1}
+    `
+  );
+}
+
+export async function getProject(claims: UserClaims, id: string) {
+  const [row] = await queryAsUser(claims, (tx) =>
+    tx`select ${tx.unsafe(PROJECT_COLUMNS)} from public.projects where id = ${id} and user_id = ${claims.sub}`
+  );
+  return row;
+}
+
+export interface NewProject {
+  name: string;
+  description?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** Creates a project owned by the caller, provisioning the caller's user row if needed. */
+export function createProject(claims: UserClaims, profile: TokenProfile, project: NewProject) {
+  return withUser(claims, async (tx) => {
+    const provision = provisionUser(tx, claims, profile);
+    const insert = tx`
+      insert into public.projects (name, description, metadata)
+      values (${project.name}, ${project.description ?? null}, ${tx.json((project.metadata ?? {}) as JsonObject)})
+      returning ${tx.unsafe(PROJECT_COLUMNS)}
+    `;
+    await provision;
+    const [row] = await insert;
+    return row;
+  });
+}
+
+export interface ProjectPatch {
+  name?: string;
+  description?: string | null;
+  metadata?: Record<string, unknown>;
+  status?: "active" | "archived";
+}
+
+/** Status of a project the caller can see (undefined when it cannot): explains a failed change. */
+async function currentStatus(tx: Tx, claims: UserClaims, id: string): Promise<ProjectStatus | undefined> {
+  const [row] = await tx`select status from public.projects where id = ${id} and user_id = ${claims.sub}`;
+  return row?.status;
+}
+
+/** Why a change did not apply, or the changed row. */
+export type ChangeOutcome =
+  | { project: Row }
+  | { project?: undefined; status: ProjectStatus | undefined; restorable?: boolean };
+
+/** Updates a project that is not deleted. */
+export function updateProject(claims: UserClaims, id: string, patch: ProjectPatch): Promise<ChangeOutcome> {
+  return withUser(claims, async (tx) => {
+    const [project] = await tx`
+      update public.projects set
+        name = coalesce(${patch.name ?? null}, name),
+        description = case when ${"description" in patch} then ${patch.description ?? null} else description end,
+        metadata = coalesce(${patch.metadata === undefined ? null : tx.json(patch.metadata as JsonObject)}::jsonb, metadata),
+        status = coalesce(${patch.status ?? null}, status)
+      where id = ${id} and user_id = ${claims.sub} and status <> 'deleted'
+      returning ${tx.unsafe(PROJECT_COLUMNS)}
+    `;
+    return project ? { project } : { status: await currentStatus(tx, claims, id) };
+  });
+}
+
+/** Soft-deletes a project. Returns false when the caller cannot see it. Deleting twice is harmless. */
+export async function softDeleteProject(claims: UserClaims, id: string): Promise<boolean> {
+  const [row] = await queryAsUser(claims, (tx) =>
+    tx`
+      with target as (
+        select id, status from public.projects where id = ${id} and user_id = ${claims.sub}
+      ), deleted as (
+        update public.projects p set status = 'deleted', deleted_at = now()
+        from target t where p.id = t.id and t.status <> 'deleted'
+        returning p.id
+      )
+      select exists (select 1 from target) as found, (select count(*) from deleted)::int as changed
+    `
+  );
+  return row.found;
+}
+
+/** Restores a soft-deleted project inside the retention window (private.project_restore_window()). */
+export function restoreProject(claims: UserClaims, id: string): Promise<ChangeOutcome> {
+  return withUser(claims, async (tx) => {
+    const [project] = await tx`
+      update public.projects set status = 'active', deleted_at = null
+      where id = ${id} and user_id = ${claims.sub} and status = 'deleted'
+        and deleted_at > now() - private.project_restore_window()
+      returning ${tx.unsafe(PROJECT_COLUMNS)}
+    `;
+    if (project) return { project };
+    const status = await currentStatus(tx, claims, id);
+    return { status, restorable: status === "deleted" ? false : undefined };
+  });
+}

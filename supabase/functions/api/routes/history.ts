@@ -1,0 +1,20 @@
+/** GET /projects/:id/history: change events, newest first, keyset paginated. */
+import { Hono } from "hono";
+import type { SessionEnv } from "../../_shared/auth.ts";
+import { notFound } from "../../_shared/errors.ts";
+import { decodeCursor, encodeCursor, INTEGER_TEXT, takePage } from "../../_shared/pagination.ts";
+import { validate } from "../../_shared/validation.ts";
+import { PageQuery, ProjectIdParam } from "../schemas.ts";
+import { listHistory } from "../repositories/history.ts";
+
+export const historyRoutes = new Hono<SessionEnv>()
+  .get("/:id/history", validate("param", ProjectIdParam), validate("query", PageQuery), async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const beforeId = cursor ? decodeCursor(cursor, [INTEGER_TEXT])[0] : undefined;
+    const rows = await listHistory(c.get("claims"), c.req.valid("param").id, limit, beforeId);
+    if (rows.length === 0) throw notFound("project");
+    const events = rows.filter((row) => row.id !== null);
+    const { items, hasMore } = takePage(events, limit);
+    const last = items.at(-1);
+    return c.json({ data: items, next_cursor: hasMore && last ? encodeCursor([last.id]) : null });
+  });

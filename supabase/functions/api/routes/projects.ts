@@ -1,0 +1,67 @@
+/** Projects: list, create, read, update, soft delete, restore. */
+import { Hono } from "hono";
+import type { SessionEnv } from "../../_shared/auth.ts";
+import { HttpError, notFound } from "../../_shared/errors.ts";
+import { decodeCursor, encodeCursor, takePage, TIMESTAMP_TEXT, UUID_TEXT } from "../../_shared/pagination.ts";
+import { validate } from "../../_shared/validation.ts";
+import { CreateProjectBody, ProjectIdParam, ProjectListQuery, UpdateProjectBody } from "../schemas.ts";
+import {
+  createProject,
+  getProject,
+  listProjects,
+  restoreProject,
+  softDeleteProject,
+  updateProject,
+} from "../repositories/projects.ts";
+import type { ChangeOutcome } from "../repositories/projects.ts";
+import { profileFromClaims } from "../profile.ts";
+
+/** Turns a change that did not apply into the right answer; another user's project is a 404. */
+function changedProjectOr(outcome: ChangeOutcome) {
+  if (outcome.project) return outcome.project;
+  if (outcome.status === undefined) throw notFound("project");
+  if (outcome.status === "deleted" && outcome.restorable === false) {
+    throw new HttpError(410, "Gone", "the project was deleted too long ago to be restored");
+  }
+  throw new HttpError(409, "Conflict", `the project is ${outcome.status}`);
+}
+
+export const projectRoutes = new Hono<SessionEnv>()
+  .get("/", validate("query", ProjectListQuery), async (c) => {
+    const { limit, cursor, status } = c.req.valid("query");
+    const after = cursor ? decodeCursor(cursor, [TIMESTAMP_TEXT, UUID_TEXT]) : undefined;
+    const rows = await listProjects(c.get("claims"), {
+      statuses: status ? [status] : ["active", "archived"],
+      limit,
+      after: after && { updatedAt: after[0], id: after[1] },
+    });
+    const { items, hasMore } = takePage(rows, limit);
+    const last = items.at(-1);
+    return c.json({
+      data: items.map(({ cursor_updated_at: _, ...project }) => project),
+      next_cursor: hasMore && last ? encodeCursor([last.cursor_updated_at, last.id]) : null,
+    });
+  })
+  .post("/", validate("json", CreateProjectBody), async (c) => {
+    const claims = c.get("claims");
+    const project = await createProject(claims, profileFromClaims(claims), c.req.valid("json"));
+    c.header("location", `${new URL(c.req.url).pathname}/${project.id}`);
+    return c.json(project, 201);
+  })
+  .get("/:id", validate("param", ProjectIdParam), async (c) => {
+    const project = await getProject(c.get("claims"), c.req.valid("param").id);
+    if (!project) throw notFound("project");
+    return c.json(project);
+  })
+  .patch("/:id", validate("param", ProjectIdParam), validate("json", UpdateProjectBody), async (c) => {
+    const outcome = await updateProject(c.get("claims"), c.req.valid("param").id, c.req.valid("json"));
+    return c.json(changedProjectOr(outcome));
+  })
+  .delete("/:id", validate("param", ProjectIdParam), async (c) => {
+    if (!await softDeleteProject(c.get("claims"), c.req.valid("param").id)) throw notFound("project");
+    return c.body(null, 204);
+  })
+  .post("/:id/restore", validate("param", ProjectIdParam), async (c) => {
+    const outcome = await restoreProject(c.get("claims"), c.req.valid("param").id);
+    return c.json(changedProjectOr(outcome));
+  });

@@ -1,0 +1,86 @@
+/**
+ * The local stand-in for Clerk's token issuer: an RSA key kept in .local/dev (git-ignored), its
+ * JWKS served by the gateway at `<issuer>/.well-known/jwks.json`, and Clerk-shaped session tokens
+ * signed with it. Development and tests only; production verifies tokens from the Clerk instance.
+ */
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
+import type { JWK } from "jose";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+export const DEV_DIR = `${ROOT}.local/dev`;
+const KEY_FILE = `${DEV_DIR}/issuer-key.json`;
+
+/** The origin dev tokens carry in `azp` (a local web app). */
+export const DEV_APP_ORIGIN = "http://localhost:3000";
+
+interface StoredKey {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+async function createKey(): Promise<StoredKey> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
+  const kid = `ins_dev_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  return {
+    kid,
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" },
+  };
+}
+
+let cached: StoredKey | undefined;
+
+/** The dev signing key, created on first use and kept across runs. */
+export async function devKey(): Promise<StoredKey> {
+  if (cached) return cached;
+  try {
+    cached = JSON.parse(await Deno.readTextFile(KEY_FILE)) as StoredKey;
+  } catch {
+    await Deno.mkdir(DEV_DIR, { recursive: true });
+    cached = await createKey();
+    await Deno.writeTextFile(KEY_FILE, JSON.stringify(cached), { mode: 0o600 });
+  }
+  return cached;
+}
+
+/** The JWKS document, as Clerk publishes it. */
+export async function devJwks(): Promise<{ keys: JWK[] }> {
+  return { keys: [(await devKey()).publicJwk] };
+}
+
+export interface MintOptions {
+  issuer: string;
+  /** Seconds until expiry (Clerk session tokens live 60 s; dev tokens default to one hour). */
+  expiresIn?: number;
+  azp?: string | null;
+  claims?: Record<string, unknown>;
+  /** Sign with another key (tests: unknown kid). */
+  key?: StoredKey;
+  now?: number;
+}
+
+/** A Clerk-shaped session token for `sub`. */
+export async function mintSessionToken(sub: string | undefined, options: MintOptions): Promise<string> {
+  const key = options.key ?? await devKey();
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = {
+    sid: `sess_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
+    v: 2,
+    ...(options.azp === null ? {} : { azp: options.azp ?? DEV_APP_ORIGIN }),
+    ...options.claims,
+  };
+  const jwt = new SignJWT(payload)
+    .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
+    .setIssuer(options.issuer.replace(/\/+$/, ""))
+    .setIssuedAt(now)
+    .setNotBefore(now - 5)
+    .setExpirationTime(now + (options.expiresIn ?? 3600));
+  if (sub !== undefined) jwt.setSubject(sub);
+  return jwt.sign(await importJWK(key.privateJwk, "RS256"));
+}
+
+/** A fresh key that the dev JWKS does not list (tests of unknown `kid`). */
+export function foreignKey(): Promise<StoredKey> {
+  return createKey();
+}

@@ -1,0 +1,57 @@
+-- Test-only helpers for the pgTAP suite, applied by tools/test.sh before pg_prove (never a
+-- migration, never on a real project). Idempotent.
+create extension if not exists pgtap with schema extensions;
+
+create schema if not exists tests;
+grant usage on schema tests to anon, authenticated, service_role;
+
+-- Act as a signed-in Clerk user: the PostgREST shape (role + request.jwt.claims), local to the
+-- current transaction. Extra claims (email, azp...) may be merged in.
+create or replace function tests.authenticate_as(user_id text, extra_claims jsonb default '{}'::jsonb)
+returns void
+language sql
+as $$
+  select set_config('request.jwt.claims',
+           (jsonb_build_object('sub', user_id, 'role', 'authenticated') || extra_claims)::text, true),
+         set_config('role', 'authenticated', true);
+$$;
+
+-- Act as an anonymous caller (no token).
+create or replace function tests.authenticate_as_anon()
+returns void
+language sql
+as $$
+  select set_config('request.jwt.claims', '{"role":"anon"}', true), set_config('role', 'anon', true);
+$$;
+
+-- Act as automation with the service role key.
+create or replace function tests.authenticate_as_service_role()
+returns void
+language sql
+as $$
+  select set_config('request.jwt.claims', '{"role":"service_role"}', true),
+         set_config('role', 'service_role', true);
+$$;
+
+-- Back to the migration owner (postgres), clearing claims.
+create or replace function tests.clear_authentication()
+returns void
+language sql
+as $$
+  select set_config('role', 'postgres', true), set_config('request.jwt.claims', '', true);
+$$;
+
+-- Create a user row directly (as the owner), returning its id. Random suffix keeps tests apart.
+create or replace function tests.create_user(prefix text default 'test', user_role text default 'user')
+returns text
+language plpgsql
+as $$
+declare
+  new_id text := 'user_' || prefix || replace(gen_random_uuid()::text, '-', '');
+begin
+  insert into public.users (id, role) values (new_id, user_role);
+  return new_id;
+end;
+$$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role;
