@@ -11,8 +11,8 @@ comment on schema private is
 revoke all on schema private from public;
 grant usage on schema private to authenticated, service_role;
 
--- Functions are executable by PUBLIC by default; ours are opt-in, per function.
-alter default privileges for role postgres in schema private revoke execute on functions from public;
+-- Functions are executable by PUBLIC by default and a per-schema default cannot take that away,
+-- so every function here is followed by an explicit revoke and opt-in grants.
 
 create function private.set_updated_at()
 returns trigger
@@ -30,3 +30,4 @@ end;
 $$;
 comment on function private.set_updated_at() is
   'BEFORE UPDATE trigger: sets updated_at to the transaction time when the row really changed.';
+revoke all on function private.set_updated_at() from public;

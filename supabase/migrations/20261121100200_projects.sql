@@ -69,6 +69,7 @@ as $$
 $$;
 comment on function private.project_restore_window() is
   'Retention of soft-deleted projects: restorable within it, purged after it.';
+revoke all on function private.project_restore_window() from public;
 grant execute on function private.project_restore_window() to authenticated, service_role;
 
 revoke all on table public.projects from anon, authenticated;

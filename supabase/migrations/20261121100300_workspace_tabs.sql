@@ -16,7 +16,7 @@ create table public.workspace_tabs (
       not (metadata ? 'activeBriefSectionIds')
       or (
         jsonb_typeof(metadata -> 'activeBriefSectionIds') = 'array'
-        and not jsonb_path_exists(metadata -> 'activeBriefSectionIds', '$[*] ? (@.type() != "string")')
+        and not jsonb_path_exists(metadata -> 'activeBriefSectionIds', 'strict $[*] ? (@.type() != "string")')
       )
     ),
   created_at timestamptz not null default now(),

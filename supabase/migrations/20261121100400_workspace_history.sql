@@ -37,8 +37,10 @@ create policy workspace_history_select_authenticated on public.workspace_history
 
 -- No insert/update/delete policy and no such grant for API roles: events come from triggers
 -- (security definer) and automation only.
-revoke all on table public.workspace_history from anon, authenticated;
+revoke all on table public.workspace_history from anon, authenticated, service_role;
+revoke all on sequence public.workspace_history_id_seq from anon, authenticated, service_role;
 grant select on table public.workspace_history to authenticated;
+-- Automation may append; deletes belong to the retention job, which runs as the table owner.
 grant select, insert on table public.workspace_history to service_role;
 
 -- Statement-level triggers with transition tables: one history insert and one project update per
@@ -78,7 +80,11 @@ begin
     where (o.position, o.title, o.kind, o.metadata) is distinct from (n.position, n.title, n.kind, n.metadata);
 
     update public.projects p set last_active_at = now()
-    where p.id in (select n.project_id from new_rows n) and p.last_active_at < now();
+    where p.id in (
+        select n.project_id from new_rows n join old_rows o on o.id = n.id
+        where (o.position, o.title, o.kind, o.metadata) is distinct from (n.position, n.title, n.kind, n.metadata)
+      )
+      and p.last_active_at < now();
 
   else
     -- Tabs removed by a project or user delete cascade: the project is gone, so no event.

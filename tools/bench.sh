@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `npm run bench`: every benchmark in bench/ (each prints its own figures and ratios), one after
+# the other against the local stack. Benchmarks assert nothing; tests do.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+bash tools/db.sh start
+export SUPABASE_DB_URL="$(db_url)"
+status=0
+for bench in bench/*.ts; do
+  case "$(basename "$bench")" in _*) continue ;; esac
+  log "running $bench"
+  deno run --allow-all "$bench" "$@" || status=1
+done
+exit $status
