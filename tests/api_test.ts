@@ -29,7 +29,8 @@ async function newProject(userId: string, name = "Project") {
 async function projectSnapshot(id: string) {
   const [project] = await adminSql`select * from public.projects where id = ${id}`;
   const tabs = await adminSql`select * from public.workspace_tabs where project_id = ${id} order by position`;
-  const [{ count: history }] = await adminSql`select count(*)::int from public.workspace_history where project_id = ${id}`;
+  const [{ count: history }] =
+    await adminSql`select count(*)::int from public.workspace_history where project_id = ${id}`;
   return JSON.stringify({ project, tabs, history });
 }
 
@@ -49,7 +50,9 @@ Deno.test("health answers without a token; the OpenAPI document lists every rout
       "/projects/{id}/history",
     ]
   ) assertExists(openapi.json.paths[path], path);
-  assertEquals(openapi.json.paths["/projects"].post.requestBody.content["application/json"].schema.required, ["name"]);
+  assertEquals(openapi.json.paths["/projects"].post.requestBody.content["application/json"].schema.required, [
+    "name",
+  ]);
 });
 
 Deno.test("client path: supabase-js functions.invoke over every endpoint", async () => {
@@ -125,7 +128,11 @@ Deno.test("projects: create, read, update, archive, soft delete, restore, over r
   assertEquals(cleared.json.name, "Spaced");
 
   assertEquals((await api(`/projects/${id}`, { method: "DELETE", headers })).status, 204);
-  assertEquals((await api(`/projects/${id}`, { method: "DELETE", headers })).status, 204, "deleting twice is harmless");
+  assertEquals(
+    (await api(`/projects/${id}`, { method: "DELETE", headers })).status,
+    204,
+    "deleting twice is harmless",
+  );
   const [row] = await adminSql`select status, deleted_at from public.projects where id = ${id}`;
   assertEquals(row.status, "deleted");
   assertExists(row.deleted_at);
@@ -138,7 +145,11 @@ Deno.test("projects: create, read, update, archive, soft delete, restore, over r
   const restored = await api(`/projects/${id}/restore`, { method: "POST", headers });
   assertEquals(restored.status, 200);
   assertEquals([restored.json.status, restored.json.deleted_at], ["active", null]);
-  assertEquals((await api(`/projects/${id}/restore`, { method: "POST", headers })).status, 409, "not deleted");
+  assertEquals(
+    (await api(`/projects/${id}/restore`, { method: "POST", headers })).status,
+    409,
+    "not deleted",
+  );
 
   // Past the retention window a deleted project cannot come back.
   await api(`/projects/${id}`, { method: "DELETE", headers });
@@ -244,7 +255,8 @@ Deno.test("tabs: replace keeps positions dense, requires If-Match, answers 412 w
   });
   assertEquals(second.status, 200, second.text);
   assertEquals(second.json.data.map((t: { title: string }) => t.title), ["E", "D", "C2", "A"]);
-  const rows = await adminSql`select id, position from public.workspace_tabs where project_id = ${id} order by position`;
+  const rows =
+    await adminSql`select id, position from public.workspace_tabs where project_id = ${id} order by position`;
   assertEquals(rows.map((r) => r.position), [0, 1, 2, 3]);
   assert(!rows.some((r) => r.id === b.id), "B was removed");
 
@@ -256,7 +268,11 @@ Deno.test("tabs: replace keeps positions dense, requires If-Match, answers 412 w
   assert(counts["tab.moved"] >= 2 && counts["tab.updated"] === 1, JSON.stringify(counts));
 
   const before = await projectSnapshot(id);
-  const stale = await api(path, { method: "PUT", headers: { ...headers, "if-match": '"1"' }, body: { tabs: [] } });
+  const stale = await api(path, {
+    method: "PUT",
+    headers: { ...headers, "if-match": '"1"' },
+    body: { tabs: [] },
+  });
   assertEquals(stale.status, 412);
   assertEquals(stale.headers.get("etag"), '"2"');
   assertEquals(await projectSnapshot(id), before, "a stale write changes nothing");
@@ -275,7 +291,8 @@ Deno.test("tabs: two concurrent syncs of one version: one wins, the other gets 4
   );
   assertEquals(results.map((r) => r.status).sort(), [200, 412]);
   const winner = results.find((r) => r.status === 200)!;
-  const rows = await adminSql`select title, position from public.workspace_tabs where project_id = ${id} order by position`;
+  const rows =
+    await adminSql`select title, position from public.workspace_tabs where project_id = ${id} order by position`;
   assertEquals(rows.map((r) => r.title), winner.json.data.map((t: { title: string }) => t.title));
   assertEquals(rows.map((r) => r.position), rows.map((_, i) => i));
   const [{ tabs_version }] = await adminSql`select tabs_version::int from public.projects where id = ${id}`;
@@ -328,7 +345,10 @@ Deno.test("JWT matrix: every forged, expired or misdirected token is a 401 and c
   const [header, payload, signature] = valid.split(".");
   const altered = JSON.parse(atob(payload.replaceAll("-", "+").replaceAll("_", "/")));
   altered.sub = randomUserId("other");
-  const alteredPayload = btoa(JSON.stringify(altered)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const alteredPayload = btoa(JSON.stringify(altered)).replaceAll("+", "-").replaceAll("/", "_").replace(
+    /=+$/,
+    "",
+  );
   const publicPem = await exportSPKI(await importJWK(key.publicJwk, "RS256") as CryptoKey);
   const hs256 = await new SignJWT({ sub: victim })
     .setProtectedHeader({ alg: "HS256", kid: key.kid })
@@ -403,7 +423,9 @@ Deno.test("bad bodies: 4xx with a reason, and nothing changes", async () => {
     }, 400],
     ["duplicate tab ids", "PUT", tabs, {
       headers: put,
-      body: { tabs: [1, 2].map(() => ({ id: "8d3c5a5e-8d7f-4b52-9c39-2f0b8f1b2c11", title: "T", kind: "notes" })) },
+      body: {
+        tabs: [1, 2].map(() => ({ id: "8d3c5a5e-8d7f-4b52-9c39-2f0b8f1b2c11", title: "T", kind: "notes" })),
+      },
     }, 400],
     ["bad activeBriefSectionIds", "PUT", tabs, {
       headers: put,
@@ -418,7 +440,11 @@ Deno.test("bad bodies: 4xx with a reason, and nothing changes", async () => {
     assertEquals(response.headers.get("content-type"), "application/problem+json", name);
     assertExists(response.json.detail, name);
   }
-  const fieldErrors = await api(`/projects/${id}`, { method: "PATCH", headers, body: { name: 42, extra: true } });
+  const fieldErrors = await api(`/projects/${id}`, {
+    method: "PATCH",
+    headers,
+    body: { name: 42, extra: true },
+  });
   assert(fieldErrors.json.errors.length >= 2, fieldErrors.text);
   assertEquals(await projectSnapshot(id), before);
 });
@@ -451,7 +477,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const proxy = new TcpProxy(Number(new URL(Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://x@127.0.0.1:54322").port || 5432));
+    const proxy = new TcpProxy(
+      Number(new URL(Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://x@127.0.0.1:54322").port || 5432),
+    );
     proxy.start();
     const gateway = await startGateway({
       SUPABASE_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${proxy.port}/postgres`,
@@ -466,11 +494,13 @@ Deno.test({
       await response.body?.cancel();
 
       proxy.stop();
-      for (const [path, init] of [["/health", {}], ["/projects", { headers }], ["/projects", {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: JSON.stringify({ name: "while down" }),
-      }]] as [string, RequestInit][]) {
+      for (
+        const [path, init] of [["/health", {}], ["/projects", { headers }], ["/projects", {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: JSON.stringify({ name: "while down" }),
+        }]] as [string, RequestInit][]
+      ) {
         const started = performance.now();
         response = await direct(path, init);
         const elapsed = performance.now() - started;

@@ -8,6 +8,8 @@
 #          only migrations and seed are applied there.
 #   stop   stop the local cluster (no-op when it is not running).
 #   reset  throw the local cluster away and start from scratch.
+#   bare   ensure the cluster runs with the platform bootstrap only (no migrations, no seed);
+#          tests use it with PG_CLUSTER/PG_PORT for a scratch cluster.
 source "$(dirname "$0")/lib.sh"
 
 as_cluster_owner() {
@@ -18,11 +20,11 @@ as_cluster_owner() {
 pg_running() { [ -f "$PGDATA_DIR/PG_VERSION" ] && as_cluster_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
 
 init_cluster() {
-  log "creating a PostgreSQL $PG_VERSION cluster in .local/pg"
+  log "creating a PostgreSQL $PG_VERSION cluster in .local/$PG_CLUSTER"
   mkdir -p "$PGDATA_DIR" "$PGSOCK_DIR"
-  local pwfile="$LOCAL_DIR/pg/.pw"
+  local pwfile="$PG_CLUSTER_DIR/.pw"
   printf 'postgres\n' >"$pwfile"
-  if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$LOCAL_DIR/pg"; fi
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$PG_CLUSTER_DIR"; fi
   chmod 700 "$PGDATA_DIR"
   as_cluster_owner "$PG_BIN/initdb" -D "$PGDATA_DIR" -U postgres --pwfile="$pwfile" \
     --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
@@ -68,7 +70,7 @@ start_cluster() {
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   if ! as_cluster_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG_FILE" -w -t 60 start >/dev/null; then
     tail -20 "$PGLOG_FILE" >&2 || true
-    die "PostgreSQL did not start (log: .local/pg/postgres.log)"
+    die "PostgreSQL did not start (log: .local/$PG_CLUSTER/postgres.log)"
   fi
 }
 
@@ -109,6 +111,12 @@ case "$cmd" in
     apply_schema
     log "database ready: $(db_url | sed 's/:[^:@]*@/:***@/')"
     ;;
+  bare)
+    ensure_debian_packages
+    start_cluster
+    wait_for_db
+    db_psql -f "$ROOT/tools/sql/platform_bootstrap.sql" >/dev/null
+    ;;
   stop)
     if pg_running; then
       as_cluster_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
@@ -118,7 +126,7 @@ case "$cmd" in
   reset)
     using_external_db && die "refusing to reset an external database; use 'supabase db reset' there"
     "$0" stop
-    rm -rf "$LOCAL_DIR/pg"
+    rm -rf "$PG_CLUSTER_DIR"
     "$0" start
     ;;
   status)
@@ -126,5 +134,5 @@ case "$cmd" in
     ;;
   url) db_url; echo ;;
   psql) shift; db_psql "$@" ;;
-  *) die "usage: db.sh start|stop|reset|status|url|psql" ;;
+  *) die "usage: db.sh start|stop|reset|bare|status|url|psql" ;;
 esac

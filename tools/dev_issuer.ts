@@ -20,7 +20,10 @@ interface StoredKey {
 }
 
 async function createKey(): Promise<StoredKey> {
-  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
+  const { privateKey, publicKey } = await generateKeyPair("RS256", {
+    extractable: true,
+    modulusLength: 2048,
+  });
   const kid = `ins_dev_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   return {
     kid,

@@ -5,9 +5,12 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL_DIR="$ROOT/.local"
-PGDATA_DIR="$LOCAL_DIR/pg/data"
-PGSOCK_DIR="$LOCAL_DIR/pg/run"
-PGLOG_FILE="$LOCAL_DIR/pg/postgres.log"
+# PG_CLUSTER names the cluster folder; tests start a scratch cluster beside the main one.
+PG_CLUSTER="${PG_CLUSTER:-pg}"
+PG_CLUSTER_DIR="$LOCAL_DIR/$PG_CLUSTER"
+PGDATA_DIR="$PG_CLUSTER_DIR/data"
+PGSOCK_DIR="$PG_CLUSTER_DIR/run"
+PGLOG_FILE="$PG_CLUSTER_DIR/postgres.log"
 PG_PORT="${PG_PORT:-54322}"
 PG_VERSION=15
 PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"

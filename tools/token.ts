@@ -19,4 +19,6 @@ if (!sub || !/^user_[A-Za-z0-9]{1,64}$/.test(sub)) {
   console.error("usage: npm run token -- user_<id> [--ttl seconds] [--port gateway-port]");
   Deno.exit(2);
 }
-console.log(await mintSessionToken(sub, { issuer: Deno.env.get("CLERK_ISSUER") ?? devIssuer(port), expiresIn: ttl }));
+console.log(
+  await mintSessionToken(sub, { issuer: Deno.env.get("CLERK_ISSUER") ?? devIssuer(port), expiresIn: ttl }),
+);

@@ -7,6 +7,9 @@ export function tokenFor(sub: string | undefined, options: Partial<MintOptions> 
   return mintSessionToken(sub, { issuer: CLERK_ISSUER, ...options });
 }
 
-export async function bearer(sub: string, options: Partial<MintOptions> = {}): Promise<Record<string, string>> {
+export async function bearer(
+  sub: string,
+  options: Partial<MintOptions> = {},
+): Promise<Record<string, string>> {
   return { authorization: `Bearer ${await tokenFor(sub, options)}` };
 }

@@ -15,7 +15,11 @@ export async function call(fn: string, path: string, options: CallOptions = {}) 
     body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     headers["content-type"] ??= "application/json";
   }
-  const response = await fetch(`${FUNCTIONS_URL}/${fn}${path}`, { method: options.method ?? "GET", headers, body });
+  const response = await fetch(`${FUNCTIONS_URL}/${fn}${path}`, {
+    method: options.method ?? "GET",
+    headers,
+    body,
+  });
   const text = await response.text();
   let json: unknown = undefined;
   try {

@@ -10,6 +10,7 @@ grant usage on schema tests to anon, authenticated, service_role;
 create or replace function tests.authenticate_as(user_id text, extra_claims jsonb default '{}'::jsonb)
 returns void
 language sql
+set search_path = ''
 as $$
   select set_config('request.jwt.claims',
            (jsonb_build_object('sub', user_id, 'role', 'authenticated') || extra_claims)::text, true),
@@ -20,6 +21,7 @@ $$;
 create or replace function tests.authenticate_as_anon()
 returns void
 language sql
+set search_path = ''
 as $$
   select set_config('request.jwt.claims', '{"role":"anon"}', true), set_config('role', 'anon', true);
 $$;
@@ -28,6 +30,7 @@ $$;
 create or replace function tests.authenticate_as_service_role()
 returns void
 language sql
+set search_path = ''
 as $$
   select set_config('request.jwt.claims', '{"role":"service_role"}', true),
          set_config('role', 'service_role', true);
@@ -37,6 +40,7 @@ $$;
 create or replace function tests.clear_authentication()
 returns void
 language sql
+set search_path = ''
 as $$
   select set_config('role', 'postgres', true), set_config('request.jwt.claims', '', true);
 $$;
@@ -45,6 +49,7 @@ $$;
 create or replace function tests.create_user(prefix text default 'test', user_role text default 'user')
 returns text
 language plpgsql
+set search_path = ''
 as $$
 declare
   new_id text := 'user_' || prefix || replace(gen_random_uuid()::text, '-', '');

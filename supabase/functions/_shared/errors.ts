@@ -43,7 +43,9 @@ export const forbidden = (detail = "not allowed") => new HttpError(403, "Forbidd
 export const badRequest = (detail: string, errors?: FieldError[]) =>
   new HttpError(400, "Bad Request", detail, { errors });
 
-export function validationError(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): HttpError {
+export function validationError(
+  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> },
+): HttpError {
   const errors = error.issues.map((issue) => ({
     path: issue.path.map(String).join(".") || "(root)",
     message: issue.message,

@@ -89,7 +89,14 @@ export function createFunctionApp(functionName: string, options: AppOptions): Ho
       cors({
         origin: options.corsOrigins,
         allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allowHeaders: ["authorization", "content-type", "if-match", "x-request-id", "x-client-info", "apikey"],
+        allowHeaders: [
+          "authorization",
+          "content-type",
+          "if-match",
+          "x-request-id",
+          "x-client-info",
+          "apikey",
+        ],
         exposeHeaders: ["etag", "x-request-id", "retry-after"],
         maxAge: 600,
       }),

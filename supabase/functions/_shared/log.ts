@@ -20,7 +20,11 @@ export const log = {
 export function describeError(error: unknown): LogFields {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { error: error.name, error_code: typeof code === "string" ? code : undefined, cause: error.message };
+    return {
+      error: error.name,
+      error_code: typeof code === "string" ? code : undefined,
+      cause: error.message,
+    };
   }
   return { error: String(error) };
 }

@@ -29,7 +29,10 @@ const { requireSession } = createSessionVerifier({
   authorizedParties: config.CLERK_AUTHORIZED_PARTIES,
 });
 
-export const app = createFunctionApp("api", { corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES });
+export const app = createFunctionApp("api", {
+  corsOrigins: config.CORS_ORIGINS,
+  maxBodyBytes: config.MAX_BODY_BYTES,
+});
 
 app.route("/health", healthRoutes);
 app.get("/openapi.json", (c) => c.json(openApiDocument(new URL("/functions/v1/api", c.req.url).href)));

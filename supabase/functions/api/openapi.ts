@@ -17,7 +17,9 @@ import {
   User,
 } from "./schemas.ts";
 
-const json = (schema: z.ZodType) => ({ "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } });
+const json = (schema: z.ZodType) => ({
+  "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) },
+});
 const problem = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
@@ -50,12 +52,15 @@ export function openApiDocument(serverUrl: string) {
     info: {
       title: "Workspace client API",
       version: "1.0.0",
-      description: "Called by client apps with a Clerk session token. Row-level security decides every read and write.",
+      description:
+        "Called by client apps with a Clerk session token. Row-level security decides every read and write.",
     },
     servers: [{ url: serverUrl }],
     security: [{ clerkSession: [] }],
     components: {
-      securitySchemes: { clerkSession: { type: "http", scheme: "bearer", bearerFormat: "Clerk session JWT (RS256)" } },
+      securitySchemes: {
+        clerkSession: { type: "http", scheme: "bearer", bearerFormat: "Clerk session JWT (RS256)" },
+      },
       schemas: {
         Problem: {
           type: "object",
@@ -67,7 +72,10 @@ export function openApiDocument(serverUrl: string) {
             detail: { type: "string" },
             errors: {
               type: "array",
-              items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+              items: {
+                type: "object",
+                properties: { path: { type: "string" }, message: { type: "string" } },
+              },
             },
           },
         },
@@ -82,7 +90,10 @@ export function openApiDocument(serverUrl: string) {
         },
       },
       "/me": {
-        get: { summary: "The caller's user row (provisioned just in time)", responses: { "200": ok(User), ...standardErrors } },
+        get: {
+          summary: "The caller's user row (provisioned just in time)",
+          responses: { "200": ok(User), ...standardErrors },
+        },
         patch: {
           summary: "Update fields the user owns",
           requestBody: { required: true, content: json(UpdateMeBody) },
@@ -103,7 +114,10 @@ export function openApiDocument(serverUrl: string) {
       },
       "/projects/{id}": {
         parameters: [projectId],
-        get: { summary: "One project", responses: { "200": ok(Project), "404": problem("No such project"), ...standardErrors } },
+        get: {
+          summary: "One project",
+          responses: { "200": ok(Project), "404": problem("No such project"), ...standardErrors },
+        },
         patch: {
           summary: "Update, archive or unarchive",
           requestBody: { required: true, content: json(UpdateProjectBody) },
@@ -116,7 +130,11 @@ export function openApiDocument(serverUrl: string) {
         },
         delete: {
           summary: "Soft delete (restorable within the retention window)",
-          responses: { "204": { description: "Deleted" }, "404": problem("No such project"), ...standardErrors },
+          responses: {
+            "204": { description: "Deleted" },
+            "404": problem("No such project"),
+            ...standardErrors,
+          },
         },
       },
       "/projects/{id}/restore": {

@@ -125,6 +125,7 @@ export const HistoryEvent = z.object({
   changed_at: z.string(),
 });
 
-export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable() });
 
 export const TabList = z.object({ data: z.array(Tab), version: z.string() });

@@ -20,6 +20,5 @@ export function listHistory(claims: UserClaims, projectId: string, limit: number
         limit ${limit + 1}
       ) h on true
       where p.id = ${projectId} and p.user_id = ${claims.sub}
-    `
-  );
+    `);
 }

@@ -32,13 +32,16 @@ export function listProjects(claims: UserClaims, options: ListProjectsOptions) {
     }
       order by updated_at desc, id desc
       limit ${options.limit + 1}
-    `
-  );
+    `);
 }
 
 export async function getProject(claims: UserClaims, id: string) {
-  const [row] = await queryAsUser(claims, (tx) =>
-    tx`select ${tx.unsafe(PROJECT_COLUMNS)} from public.projects where id = ${id} and user_id = ${claims.sub}`
+  const [row] = await queryAsUser(
+    claims,
+    (tx) =>
+      tx`select ${
+        tx.unsafe(PROJECT_COLUMNS)
+      } from public.projects where id = ${id} and user_id = ${claims.sub}`,
   );
   return row;
 }
@@ -55,7 +58,9 @@ export function createProject(claims: UserClaims, profile: TokenProfile, project
     const provision = provisionUser(tx, claims, profile);
     const insert = tx`
       insert into public.projects (name, description, metadata)
-      values (${project.name}, ${project.description ?? null}, ${tx.json((project.metadata ?? {}) as JsonObject)})
+      values (${project.name}, ${project.description ?? null}, ${
+      tx.json((project.metadata ?? {}) as JsonObject)
+    })
       returning ${tx.unsafe(PROJECT_COLUMNS)}
     `;
     await provision;
@@ -88,8 +93,12 @@ export function updateProject(claims: UserClaims, id: string, patch: ProjectPatc
     const [project] = await tx`
       update public.projects set
         name = coalesce(${patch.name ?? null}, name),
-        description = case when ${"description" in patch} then ${patch.description ?? null} else description end,
-        metadata = coalesce(${patch.metadata === undefined ? null : tx.json(patch.metadata as JsonObject)}::jsonb, metadata),
+        description = case when ${"description" in patch} then ${
+      patch.description ?? null
+    } else description end,
+        metadata = coalesce(${
+      patch.metadata === undefined ? null : tx.json(patch.metadata as JsonObject)
+    }::jsonb, metadata),
         status = coalesce(${patch.status ?? null}, status)
       where id = ${id} and user_id = ${claims.sub} and status <> 'deleted'
       returning ${tx.unsafe(PROJECT_COLUMNS)}
@@ -110,8 +119,7 @@ export async function softDeleteProject(claims: UserClaims, id: string): Promise
         returning p.id
       )
       select exists (select 1 from target) as found, (select count(*) from deleted)::int as changed
-    `
-  );
+    `);
   return row.found;
 }
 

@@ -91,7 +91,9 @@ export function replaceTabs(
     `;
     const [result] = await replace;
     const rows = await list;
-    if (result.new_version !== null) return { kind: "replaced", version: result.new_version, tabs: rows as Row[] };
+    if (result.new_version !== null) {
+      return { kind: "replaced", version: result.new_version, tabs: rows as Row[] };
+    }
 
     const [project] = await tx`
       select tabs_version::text as version from public.projects

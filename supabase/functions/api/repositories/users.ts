@@ -48,8 +48,12 @@ export function updateMe(claims: UserClaims, profile: TokenProfile, patch: MePat
     const provision = provisionUser(tx, claims, profile);
     const update = tx`
       update public.users set
-        display_name = case when ${"display_name" in patch} then ${patch.display_name ?? null} else display_name end,
-        preferences = coalesce(${patch.preferences === undefined ? null : tx.json(patch.preferences as JsonObject)}::jsonb, preferences)
+        display_name = case when ${"display_name" in patch} then ${
+      patch.display_name ?? null
+    } else display_name end,
+        preferences = coalesce(${
+      patch.preferences === undefined ? null : tx.json(patch.preferences as JsonObject)
+    }::jsonb, preferences)
       where id = ${claims.sub}
       returning ${tx.unsafe(USER_COLUMNS)}
     `;

@@ -13,10 +13,16 @@ const etag = (version: string) => `"${version}"`;
 function expectedVersion(c: Context): string {
   const header = c.req.header("if-match");
   if (header === undefined) {
-    throw new HttpError(428, "Precondition Required", "send If-Match with the ETag of the tab list you changed");
+    throw new HttpError(
+      428,
+      "Precondition Required",
+      "send If-Match with the ETag of the tab list you changed",
+    );
   }
   const match = /^\s*(?:W\/)?"?([0-9]{1,18})"?\s*$/.exec(header);
-  if (!match) throw new HttpError(412, "Precondition Failed", "If-Match does not name a version of this list");
+  if (!match) {
+    throw new HttpError(412, "Precondition Failed", "If-Match does not name a version of this list");
+  }
   return match[1];
 }
 
@@ -39,9 +45,14 @@ export const tabRoutes = new Hono<SessionEnv>()
     const outcome = await replaceTabs(c.get("claims"), c.req.valid("param").id, version, tabs);
     if (outcome.kind === "not_found") throw notFound("project");
     if (outcome.kind === "version_mismatch") {
-      throw new HttpError(412, "Precondition Failed", "the tab list changed since you read it; reload and retry", {
-        headers: { etag: etag(outcome.currentVersion) },
-      });
+      throw new HttpError(
+        412,
+        "Precondition Failed",
+        "the tab list changed since you read it; reload and retry",
+        {
+          headers: { etag: etag(outcome.currentVersion) },
+        },
+      );
     }
     c.header("etag", etag(outcome.version));
     return c.json({ data: outcome.tabs, version: outcome.version });
