@@ -36,7 +36,7 @@ ensure_npm_packages() {
   if [ ! -x "$ROOT/node_modules/.bin/deno" ] || [ ! -x "$ROOT/node_modules/.bin/supabase" ] \
     || [ "$ROOT/package.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
     log "installing npm packages (deno, supabase CLI)"
-    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error >&2)
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error >&2 && touch node_modules/.package-lock.json)
   fi
 }
 
@@ -63,4 +63,4 @@ ensure_debian_packages() {
 }
 
 # psql against the stack's database; extra args pass through.
-db_psql() { psql "$(db_url)" -X -v ON_ERROR_STOP=1 -q "$@"; }
+db_psql() { PGOPTIONS="-c client_min_messages=warning" psql "$(db_url)" -X -v ON_ERROR_STOP=1 -q "$@"; }

@@ -20,9 +20,9 @@ set +e
 pg_prove --dbname "$SUPABASE_DB_URL" --ext .sql --recurse supabase/tests/database 2>&1 | tee "$pgtap_out"
 pgtap_rc=${PIPESTATUS[0]}
 set -e
-pgtap_total=$(grep -oE 'Tests=[0-9]+' "$pgtap_out" | tail -1 | cut -d= -f2)
+pgtap_total=$(grep -oE 'Tests=[0-9]+' "$pgtap_out" | tail -1 | cut -d= -f2 || true)
 pgtap_total=${pgtap_total:-0}
-pgtap_failed=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$pgtap_out" | awk '{split($2,a,"/"); s+=a[1]} END {print s+0}')
+pgtap_failed=$( (grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$pgtap_out" || true) | awk '{split($2,a,"/"); s+=a[1]} END {print s+0}')
 if [ "$pgtap_rc" -ne 0 ] && [ "$pgtap_failed" -eq 0 ]; then pgtap_failed=1; fi # died or bad plan
 pgtap_passed=$((pgtap_total - pgtap_failed))
 [ "$pgtap_passed" -ge 0 ] || pgtap_passed=0
@@ -49,9 +49,10 @@ set +e
 deno test --allow-all --no-check=remote tests/ "$@" 2>&1 | tee "$deno_out"
 deno_rc=${PIPESTATUS[0]}
 set -e
-summary=$(grep -E '^(ok|FAILED) \|' "$deno_out" | tail -1)
-deno_passed=$(printf '%s' "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
-deno_failed=$(printf '%s' "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+# Deno colours its summary even when piped; strip ANSI codes before reading it.
+summary=$(sed -E 's/\x1b\[[0-9;]*m//g' "$deno_out" | grep -E '^(ok|FAILED) \|' | tail -1 || true)
+deno_passed=$(printf '%s' "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || true)
+deno_failed=$(printf '%s' "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || true)
 deno_passed=${deno_passed:-0}; deno_failed=${deno_failed:-0}
 if [ "$deno_rc" -ne 0 ] && [ "$deno_failed" -eq 0 ]; then deno_failed=1; fi # did not compile or crashed
 
