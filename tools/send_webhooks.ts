@@ -57,17 +57,33 @@ export function signDelivery(secret: string, event: unknown, options: SignOption
   };
 }
 
-/** Posts a delivery; returns the status and the parsed JSON answer (if any). */
+/** The receiver's answer: the outcome on 2xx, a problem document (title, status, detail) otherwise. */
+export interface WebhookAnswer {
+  svix_id?: string;
+  type?: string;
+  outcome?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+}
+
+/** Posts a delivery; returns the status and the parsed JSON answer (empty if the body is not JSON). */
 export async function postDelivery(url: string, delivery: Delivery, client?: Deno.HttpClient) {
-  const response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body, client });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: delivery.headers,
+    body: delivery.body,
+    client,
+  });
   const text = await response.text();
-  let json: Record<string, unknown> | undefined;
+  let json: WebhookAnswer = {};
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text) ?? {};
   } catch {
-    json = undefined;
+    // not JSON
   }
-  return { status: response.status, json };
+  return { status: response.status, headers: response.headers, json };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,9 +201,24 @@ if (import.meta.main) {
   const created = signDelivery(secret, userEvent("user.created", userId, { updatedAt: now - 3_000 }));
   const steps: [string, Delivery][] = [
     ["user.created", created],
-    ["user.updated", signDelivery(secret, userEvent("user.updated", userId, { updatedAt: now - 2_000, firstName: "Renamed" }))],
-    ["session.created", signDelivery(secret, sessionEvent("session.created", userId, { createdAt: now - 1_000 }))],
-    ["session.ended", signDelivery(secret, sessionEvent("session.ended", userId, { createdAt: now - 1_000, lastActiveAt: now }))],
+    [
+      "user.updated",
+      signDelivery(
+        secret,
+        userEvent("user.updated", userId, { updatedAt: now - 2_000, firstName: "Renamed" }),
+      ),
+    ],
+    [
+      "session.created",
+      signDelivery(secret, sessionEvent("session.created", userId, { createdAt: now - 1_000 })),
+    ],
+    [
+      "session.ended",
+      signDelivery(
+        secret,
+        sessionEvent("session.ended", userId, { createdAt: now - 1_000, lastActiveAt: now }),
+      ),
+    ],
     ["user.created (replayed)", created],
     ["user.deleted", signDelivery(secret, userDeletedEvent(userId, now))],
   ];
@@ -196,7 +227,9 @@ if (import.meta.main) {
   for (const [label, delivery] of steps) {
     try {
       const { status, json } = await postDelivery(url, delivery);
-      console.log(`${label.padEnd(24)} ${delivery.svixId}  ${status}  ${json?.outcome ?? json?.detail ?? ""}`);
+      console.log(
+        `${label.padEnd(24)} ${delivery.svixId}  ${status}  ${json?.outcome ?? json?.detail ?? ""}`,
+      );
       if (status >= 300) failed = true;
     } catch (error) {
       console.error(`${label}: ${error instanceof Error ? error.message : error} (is the gateway running?)`);

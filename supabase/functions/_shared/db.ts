@@ -55,13 +55,19 @@ export interface UserClaims {
   [claim: string]: unknown;
 }
 
-function contextStatement(tx: Tx, claims: UserClaims) {
+/** Request context carried into the transaction: the audit log records `request.id` (audit.append). */
+export interface RequestContext {
+  requestId?: string;
+}
+
+function contextStatement(tx: Tx, claims: UserClaims, context?: RequestContext) {
   // The role is always `authenticated`: a `role` claim in the token never chooses the database role.
   const jwtClaims = JSON.stringify({ ...claims, role: "authenticated" });
   return tx`
     select set_config('role', 'authenticated', true),
            set_config('request.jwt.claims', ${jwtClaims}, true),
-           set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true)
+           set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true),
+           set_config('request.id', ${context?.requestId ?? ""}, true)
   `;
 }
 
@@ -94,21 +100,34 @@ async function inTransaction<T>(
  * Runs `body` in one transaction as the given user, under RLS. `body` may issue several
  * statements; the first is pipelined with the context.
  */
-export function withUser<T>(claims: UserClaims, body: (tx: Tx) => Promise<T>): Promise<T> {
-  return inTransaction((tx) => contextStatement(tx, claims), body);
+export function withUser<T>(
+  claims: UserClaims,
+  body: (tx: Tx) => Promise<T>,
+  context?: RequestContext,
+): Promise<T> {
+  return inTransaction((tx) => contextStatement(tx, claims, context), body);
 }
 
 /**
  * One statement as the given user, under RLS, in a single round trip: begin, context, the
  * statement and commit are sent together.
  */
-export async function queryAsUser<T extends readonly Row[]>(
+export function queryAsUser<T extends readonly Row[]>(
   claims: UserClaims,
+  statement: (tx: Tx) => postgres.PendingQuery<T>,
+  context?: RequestContext,
+): Promise<T> {
+  return singleStatement((tx) => contextStatement(tx, claims, context), statement);
+}
+
+/** begin, context, one statement and commit, written together: about one round trip. */
+async function singleStatement<T extends readonly Row[]>(
+  setContext: (tx: Tx) => Promise<unknown>,
   statement: (tx: Tx) => postgres.PendingQuery<T>,
 ): Promise<T> {
   const tx = await database().reserve();
   try {
-    const pending = [tx`begin`, contextStatement(tx, claims)];
+    const pending = [tx`begin`, setContext(tx)];
     const query = statement(tx);
     const commit = tx`commit`;
     for (const p of [...pending, query, commit]) p.catch(() => {});
@@ -128,15 +147,32 @@ export async function queryAsUser<T extends readonly Row[]>(
  * Automation only (Clerk webhooks, jobs): one transaction as `service_role`, which bypasses RLS.
  * `actor` names the automation for the audit log (e.g. "clerk-webhooks").
  */
-export function withServiceRole<T>(actor: string, body: (tx: Tx) => Promise<T>): Promise<T> {
-  return inTransaction(
-    (tx) =>
-      tx`
-        select set_config('role', 'service_role', true),
-               set_config('request.jwt.claims', ${JSON.stringify({ role: "service_role", actor })}, true)
-      `,
-    body,
-  );
+export function withServiceRole<T>(
+  actor: string,
+  body: (tx: Tx) => Promise<T>,
+  context?: RequestContext,
+): Promise<T> {
+  return inTransaction((tx) => serviceRoleContext(tx, actor, context), body);
+}
+
+/**
+ * One statement as automation (`service_role`) in a single round trip: begin, context, the
+ * statement and commit are sent together (e.g. the Clerk webhook's one call per delivery).
+ */
+export function queryAsServiceRole<T extends readonly Row[]>(
+  actor: string,
+  statement: (tx: Tx) => postgres.PendingQuery<T>,
+  context?: RequestContext,
+): Promise<T> {
+  return singleStatement((tx) => serviceRoleContext(tx, actor, context), statement);
+}
+
+function serviceRoleContext(tx: Tx, actor: string, context?: RequestContext) {
+  return tx`
+    select set_config('role', 'service_role', true),
+           set_config('request.jwt.claims', ${JSON.stringify({ role: "service_role", actor })}, true),
+           set_config('request.id', ${context?.requestId ?? ""}, true)
+  `;
 }
 
 /** Cheap liveness probe for /health. */

@@ -78,8 +78,29 @@ export function onError(functionName: string) {
   };
 }
 
+let processGuardsInstalled = false;
+
+/**
+ * An error that escapes every request (postgres.js can throw from a socket timer when the
+ * database drops a connection mid-write) must not take the whole isolate down with every request
+ * in flight: log it and keep serving. Requests themselves already fail through onError.
+ */
+function installProcessGuards(functionName: string): void {
+  if (processGuardsInstalled) return;
+  processGuardsInstalled = true;
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    log.error("uncaught error", { function: functionName, ...describeError(event.error) });
+  });
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.error("unhandled rejection", { function: functionName, ...describeError(event.reason) });
+  });
+}
+
 /** A Hono app mounted at `/<functionName>` (the path Supabase gives the function) with the shared frame. */
 export function createFunctionApp(functionName: string, options: AppOptions): Hono<AppEnv> {
+  installProcessGuards(functionName);
   const app = new Hono<AppEnv>().basePath(`/${functionName}`);
   app.use("*", requestId);
   app.use("*", accessLog(functionName));

@@ -1,0 +1,55 @@
+/**
+ * POST /clerk-webhooks: verify (401), parse (400), apply exactly once (2xx), or 503 when the
+ * database cannot be reached so Svix retries the same delivery later.
+ *
+ * Logs the svix id, event type, Clerk user id and outcome; never the body, emails or names.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../../_shared/http.ts";
+import { badRequest } from "../../_shared/errors.ts";
+import { log } from "../../_shared/log.ts";
+import { parseClerkEvent, SVIX_ID } from "../events.ts";
+import { SignatureRejected } from "../verify.ts";
+import type { WebhookVerifier } from "../verify.ts";
+import { ACTOR, applyClerkEvent } from "../repositories/events.ts";
+
+export function receiveRoutes(verify: WebhookVerifier) {
+  return new Hono<AppEnv>().post("/", async (c) => {
+    c.set("actor", ACTOR);
+    // The signature covers the exact bytes sent, so verify the raw text before parsing anything.
+    const rawBody = await c.req.text();
+    let svixId: string;
+    try {
+      ({ svixId } = verify(rawBody, c.req.raw.headers));
+    } catch (error) {
+      if (error instanceof SignatureRejected) {
+        const header = c.req.header("svix-id") ?? "";
+        log.warn("clerk webhook rejected", {
+          request_id: c.get("requestId"),
+          svix_id: SVIX_ID.test(header) ? header : undefined,
+          reason: error.reason,
+        });
+      }
+      throw error;
+    }
+    if (!SVIX_ID.test(svixId)) throw badRequest("the svix-id header is not a message id");
+
+    let event;
+    try {
+      event = parseClerkEvent(svixId, JSON.parse(rawBody));
+    } catch (error) {
+      log.warn("clerk webhook malformed", { request_id: c.get("requestId"), svix_id: svixId });
+      throw error;
+    }
+
+    const outcome = await applyClerkEvent(event, c.get("requestId"));
+    log.info("clerk webhook", {
+      request_id: c.get("requestId"),
+      svix_id: svixId,
+      event_type: event.type,
+      user_id: event.userId,
+      outcome,
+    });
+    return c.json({ svix_id: svixId, type: event.type, outcome });
+  });
+}
