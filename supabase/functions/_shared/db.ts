@@ -9,6 +9,7 @@
  *   RLS. Never call it with input a user controls unless that input was authenticated otherwise.
  */
 import postgres from "postgres";
+import { currentRequestId } from "./request_context.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.ReservedSql;
@@ -55,7 +56,10 @@ export interface UserClaims {
   [claim: string]: unknown;
 }
 
-/** Request context carried into the transaction: the audit log records `request.id` (audit.append). */
+/**
+ * Request context carried into the transaction: the audit log records `request.id`
+ * (audit.append). Defaults to the id of the HTTP request being served (request_context.ts).
+ */
 export interface RequestContext {
   requestId?: string;
 }
@@ -67,7 +71,7 @@ function contextStatement(tx: Tx, claims: UserClaims, context?: RequestContext) 
     select set_config('role', 'authenticated', true),
            set_config('request.jwt.claims', ${jwtClaims}, true),
            set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true),
-           set_config('request.id', ${context?.requestId ?? ""}, true)
+           set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true)
   `;
 }
 
@@ -171,7 +175,7 @@ function serviceRoleContext(tx: Tx, actor: string, context?: RequestContext) {
   return tx`
     select set_config('role', 'service_role', true),
            set_config('request.jwt.claims', ${JSON.stringify({ role: "service_role", actor })}, true),
-           set_config('request.id', ${context?.requestId ?? ""}, true)
+           set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true)
   `;
 }
 

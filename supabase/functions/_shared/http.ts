@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { describeError, log } from "./log.ts";
 import { HttpError, problemResponse, toHttpError } from "./errors.ts";
+import { runWithRequestId } from "./request_context.ts";
 
 export interface AppVariables {
   requestId: string;
@@ -30,7 +31,7 @@ const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   const id = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : crypto.randomUUID();
   c.set("requestId", id);
   c.header("x-request-id", id);
-  await next();
+  await runWithRequestId(id, next);
 };
 
 function accessLog(functionName: string): MiddlewareHandler<AppEnv> {
