@@ -42,6 +42,9 @@ maintenance_work_mem = '512MB'
 max_wal_size = '4GB'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
+# pg_cron runs jobs through libpq; over the Unix socket local connections are trusted, so no
+# password is needed (TCP would ask for one and every job would fail to connect).
+cron.host = '$PGSOCK_DIR'
 cron.timezone = 'UTC'
 timezone = 'UTC'
 log_timezone = 'UTC'
@@ -52,10 +55,23 @@ wal_level = logical
 CONF
 }
 
+# Settings added after a cluster was created are appended to it (restarting it if running).
+upgrade_cluster_config() {
+  local conf="$PGDATA_DIR/postgresql.conf"
+  if ! grep -q "^cron.host" "$conf"; then
+    printf "cron.host = '%s'\n" "$PGSOCK_DIR" >>"$conf"
+    if pg_running; then
+      log "restarting PostgreSQL to apply cron.host"
+      as_cluster_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG_FILE" -w -t 60 restart >/dev/null
+    fi
+  fi
+}
+
 start_cluster() {
   [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
   mkdir -p "$PGSOCK_DIR"
   if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$PGSOCK_DIR"; fi
+  upgrade_cluster_config
   if pg_running; then return 0; fi
   # Recover from a crashed run: a postmaster.pid whose process is gone (or was reused by an
   # unrelated process) would make the postmaster refuse to start.

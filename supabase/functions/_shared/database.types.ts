@@ -27,14 +27,14 @@ isOneToOne: false
                   ]
                 },"users": {
                   Row: {
-                    "clerk_created_at": string | null,"clerk_updated_at": string | null,"created_at": string,"display_name": string | null,"email": string | null,"first_name": string | null,"id": string,"image_url": string | null,"last_active_at": string | null,"last_name": string | null,"last_sign_in_at": string | null,"preferences": NonNullable<Json>,"role": string,"updated_at": string
+                    "clerk_created_at": string | null,"clerk_updated_at": string | null,"created_at": string,"display_name": string | null,"email": string | null,"first_name": string | null,"id": string,"image_url": string | null,"inactive_since": string | null,"last_active_at": string | null,"last_name": string | null,"last_sign_in_at": string | null,"preferences": NonNullable<Json>,"role": string,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "clerk_created_at"?: string | null,"clerk_updated_at"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"first_name"?: string | null,"id": string,"image_url"?: string | null,"last_active_at"?: string | null,"last_name"?: string | null,"last_sign_in_at"?: string | null,"preferences"?: NonNullable<Json>,"role"?: string,"updated_at"?: string
+                    "clerk_created_at"?: string | null,"clerk_updated_at"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"first_name"?: string | null,"id": string,"image_url"?: string | null,"inactive_since"?: string | null,"last_active_at"?: string | null,"last_name"?: string | null,"last_sign_in_at"?: string | null,"preferences"?: NonNullable<Json>,"role"?: string,"updated_at"?: string
                   }
                   Update: {
-                    "clerk_created_at"?: string | null,"clerk_updated_at"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"first_name"?: string | null,"id"?: string,"image_url"?: string | null,"last_active_at"?: string | null,"last_name"?: string | null,"last_sign_in_at"?: string | null,"preferences"?: NonNullable<Json>,"role"?: string,"updated_at"?: string
+                    "clerk_created_at"?: string | null,"clerk_updated_at"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"first_name"?: string | null,"id"?: string,"image_url"?: string | null,"inactive_since"?: string | null,"last_active_at"?: string | null,"last_name"?: string | null,"last_sign_in_at"?: string | null,"preferences"?: NonNullable<Json>,"role"?: string,"updated_at"?: string
                   }
                   Relationships: [
                     

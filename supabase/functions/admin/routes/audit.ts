@@ -1,0 +1,69 @@
+/**
+ * GET /audit (search, keyset paginated) and GET /audit/verify[?after_id=&hash=]. Staff only
+ * (see ../staff.ts). Both are staff actions and are themselves recorded (audit.searched, audit.verified).
+ */
+import { Hono } from "hono";
+import type { SessionEnv } from "../../_shared/auth.ts";
+import {
+  decodeCursor,
+  encodeCursor,
+  INTEGER_TEXT,
+  takePage,
+  TIMESTAMP_TEXT,
+} from "../../_shared/pagination.ts";
+import { validate } from "../../_shared/validation.ts";
+import { AuditListQuery, VerifyQuery } from "../schemas.ts";
+import { listAuditEntries, verifyAuditChain } from "../repositories/audit.ts";
+import type { AuditFilter } from "../repositories/audit.ts";
+
+function toFilter(query: AuditListQuery): AuditFilter {
+  const prefix = query.action?.endsWith(".*") ? query.action.slice(0, -1) : undefined;
+  return {
+    actor: query.actor,
+    actorKind: query.actor_kind,
+    action: prefix === undefined ? query.action : undefined,
+    actionPrefix: prefix,
+    targetSchema: query.target_schema,
+    targetTable: query.target_table,
+    targetId: query.target_id,
+    requestId: query.request_id,
+    from: query.from,
+    to: query.to,
+  };
+}
+
+export const auditRoutes = new Hono<SessionEnv>()
+  .get("/", validate("query", AuditListQuery), async (c) => {
+    const query = c.req.valid("query");
+    const after = query.cursor ? decodeCursor(query.cursor, [TIMESTAMP_TEXT, INTEGER_TEXT]) : undefined;
+    const rows = await listAuditEntries(
+      c.get("claims"),
+      { filter: toFilter(query), limit: query.limit, after: after && { occurredAt: after[0], id: after[1] } },
+      { requestId: c.get("requestId") },
+    );
+    const { items, hasMore } = takePage(rows, query.limit);
+    const last = items.at(-1);
+    return c.json({
+      data: items.map(({ cursor_occurred_at: _, ...entry }) => entry),
+      next_cursor: hasMore && last ? encodeCursor([last.cursor_occurred_at, last.id]) : null,
+    });
+  })
+  .get("/verify", validate("query", VerifyQuery), async (c) => {
+    const query = c.req.valid("query");
+    const started = performance.now();
+    const result = await verifyAuditChain(
+      c.get("claims"),
+      { afterId: query.after_id, hash: query.hash },
+      { requestId: c.get("requestId") },
+    );
+    return c.json({
+      ok: result.ok,
+      entries_checked: Number(result.checked),
+      first_bad_id: result.first_bad_id,
+      problem: result.problem,
+      head: { id: result.head_id, hash: result.head_hash },
+      sealed_through: result.sealed_through,
+      unsealed: Number(result.unsealed),
+      duration_ms: Math.round(performance.now() - started),
+    });
+  });

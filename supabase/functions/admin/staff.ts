@@ -1,0 +1,16 @@
+/** Middleware: staff only. Runs after requireSession; the database decides, per request. */
+import type { MiddlewareHandler } from "hono";
+import type { SessionEnv } from "../_shared/auth.ts";
+import { forbidden } from "../_shared/errors.ts";
+import { isStaff } from "./repositories/staff.ts";
+
+/**
+ * 403 unless public.users.role of the caller is support or admin. Read on every request (no
+ * cache), so a revoked role takes effect at once; a `role` claim in the token is never consulted.
+ */
+export const requireStaff: MiddlewareHandler<SessionEnv> = async (c, next) => {
+  if (!(await isStaff(c.get("claims"), { requestId: c.get("requestId") }))) {
+    throw forbidden("staff only");
+  }
+  await next();
+};

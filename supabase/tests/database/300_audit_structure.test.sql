@@ -1,0 +1,156 @@
+-- Audit log structure: schema audit is private to the database (no anon usage, nothing but
+-- select for staff), the append-only triggers are enabled ALWAYS, the identity hands out ids one
+-- at a time (the sealer relies on cache 1), the capture triggers and DDL event triggers are in
+-- place and ALWAYS, every function pins its search_path, the API roles can call exactly
+-- append/verify/head, the admin filters have their indexes, and the cron jobs are scheduled.
+begin;
+set search_path = public, extensions, tests;
+
+select plan(32);
+
+-- ---------------------------------------------------------------------------------------------
+-- Schema and tables
+-- ---------------------------------------------------------------------------------------------
+select has_schema('audit', 'schema audit exists');
+select ok(not has_schema_privilege('anon', 'audit', 'usage'), 'anon has no usage on schema audit');
+select tables_are('audit', array['log', 'chain', 'anchor', 'seal_state'], 'audit holds exactly the four tables');
+select columns_are('audit', 'log',
+  array['id', 'occurred_at', 'actor', 'actor_kind', 'db_role', 'action', 'target_schema', 'target_table',
+        'target_id', 'request_id', 'details'],
+  'audit.log columns: time, actor, kind, role, action, target, request id, details');
+
+select ok(
+  (select bool_and(c.relrowsecurity) from pg_class c
+    where c.relnamespace = 'audit'::regnamespace and c.relkind in ('r', 'p')),
+  'row level security is enabled on every audit table'
+);
+select policies_are('audit', 'log', array['log_select_authenticated'], 'audit.log: one select policy (staff)');
+select policies_are('audit', 'chain', array['chain_select_authenticated'], 'audit.chain: one select policy (staff)');
+select policies_are('audit', 'anchor', array['anchor_select_authenticated'], 'audit.anchor: one select policy (staff)');
+select policies_are('audit', 'seal_state', array[]::name[], 'audit.seal_state: no policy at all');
+
+-- ---------------------------------------------------------------------------------------------
+-- Privileges: nobody but the owner writes; staff read through RLS
+-- ---------------------------------------------------------------------------------------------
+select is_empty(
+  $$ select c.relname, r.rolname, p.priv
+       from pg_class c
+      cross join (values ('anon'), ('authenticated'), ('service_role')) as r(rolname)
+      cross join (values ('insert'), ('update'), ('delete'), ('truncate'), ('references'), ('trigger')) as p(priv)
+      where c.relnamespace = 'audit'::regnamespace and c.relkind in ('r', 'p', 'v')
+        and has_table_privilege(r.rolname, c.oid, p.priv) $$,
+  'no API role may insert, update, delete or truncate any audit table'
+);
+select table_privs_are('audit', 'log', 'authenticated', array['SELECT'], 'authenticated: select only on audit.log (rows by RLS)');
+select table_privs_are('audit', 'log', 'service_role', array[]::text[], 'service_role: no privilege on audit.log');
+select table_privs_are('audit', 'log', 'anon', array[]::text[], 'anon: no privilege on audit.log');
+select table_privs_are('audit', 'seal_state', 'authenticated', array[]::text[], 'authenticated: nothing on the sealer state');
+select ok(
+  not has_sequence_privilege('service_role', 'audit.log_id_seq', 'usage, update'),
+  'service_role cannot draw or set audit ids'
+);
+select is(
+  (select s.seqcache from pg_sequence s where s.seqrelid = 'audit.log_id_seq'::regclass),
+  1::bigint,
+  'the audit id identity hands out ids one at a time (cache 1: the sealer reads its last value)'
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Append-only triggers: row + statement, enabled ALWAYS
+-- ---------------------------------------------------------------------------------------------
+select triggers_are('audit', 'log',
+  array['log_guard_insert', 'log_refuse_change_row', 'log_refuse_change_statement', 'log_refuse_truncate'],
+  'audit.log: insert guard, row and statement refusal, truncate refusal');
+select triggers_are('audit', 'chain',
+  array['chain_guard_insert', 'chain_refuse_change_row', 'chain_refuse_change_statement', 'chain_refuse_truncate'],
+  'audit.chain: insert guard, row and statement refusal, truncate refusal');
+select is_empty(
+  $$ select t.tgrelid::regclass, t.tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid
+      where c.relnamespace = 'audit'::regnamespace and not t.tgisinternal and t.tgenabled <> 'A' $$,
+  'every trigger on the audit tables is enabled ALWAYS (replica mode cannot silence it)'
+);
+select is(
+  (select count(*)::int from pg_trigger t
+    where t.tgrelid in ('audit.log'::regclass, 'audit.chain'::regclass, 'audit.anchor'::regclass)
+      and t.tgfoid = 'audit.refuse_change'::regproc
+      and (t.tgtype & 1) = 0  -- statement level
+      and (t.tgtype & (8 | 16)) = (8 | 16)),  -- delete and update
+  3,
+  'each append-only table has a statement-level UPDATE/DELETE refusal besides the row-level one'
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Capture triggers and event triggers
+-- ---------------------------------------------------------------------------------------------
+select is(
+  (select count(*)::int from pg_trigger t
+    where t.tgrelid in ('public.users'::regclass, 'public.projects'::regclass,
+                        'public.workspace_tabs'::regclass, 'public.workspace_history'::regclass)
+      and t.tgfoid = 'audit.capture_automation_write'::regproc and t.tgenabled = 'A'),
+  16,
+  'insert/update/delete/truncate capture triggers on the four user tables, enabled ALWAYS'
+);
+select is(
+  (select array_agg(t.tgname::text order by t.tgname) from pg_trigger t
+    where t.tgrelid = 'public.users'::regclass and t.tgfoid = 'audit.capture_role_change'::regproc
+      and t.tgenabled = 'A'),
+  array['users_audit_role_change', 'users_audit_role_insert'],
+  'role changes of public.users are captured (update and staff-role insert), enabled ALWAYS'
+);
+select is(
+  (select array_agg(e.evtevent::text || ':' || e.evtenabled::text order by e.evtevent) from pg_event_trigger e
+    where e.evtfoid = 'audit.capture_ddl'::regproc),
+  array['ddl_command_end:A', 'sql_drop:A'],
+  'DDL is captured by event triggers on ddl_command_end and sql_drop, enabled ALWAYS'
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Functions
+-- ---------------------------------------------------------------------------------------------
+select is_empty(
+  $$ select p.oid::regprocedure from pg_proc p
+      where p.pronamespace = 'audit'::regnamespace
+        and not coalesce(p.proconfig, '{}') && array['search_path=""'] $$,
+  'every audit function pins search_path to empty'
+);
+select is_empty(
+  $$ select p.oid::regprocedure from pg_proc p
+      where p.pronamespace = 'audit'::regnamespace and has_function_privilege('anon', p.oid, 'execute') $$,
+  'anon can execute no audit function'
+);
+select is(
+  (select array_agg(p.proname::text order by p.proname) from pg_proc p
+    where p.pronamespace = 'audit'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')),
+  array['append', 'entries_about', 'head', 'verify'],
+  'authenticated can execute append, entries_about, head and verify only (staff checked inside)'
+);
+select is(
+  (select array_agg(p.proname::text order by p.proname) from pg_proc p
+    where p.pronamespace = 'audit'::regnamespace and has_function_privilege('service_role', p.oid, 'execute')),
+  array['append', 'head', 'verify'],
+  'service_role can execute append, head and verify only'
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Indexes for the admin filters (plans are in docs/AUDIT.md)
+-- ---------------------------------------------------------------------------------------------
+select has_index('audit', 'log', 'log_occurred_at_id_idx', array['occurred_at', 'id'], 'time range + keyset order');
+select has_index('audit', 'log', 'log_actor_occurred_at_idx', array['actor', 'occurred_at', 'id'], 'actor filter');
+select has_index('audit', 'log', 'log_action_occurred_at_idx', array['action', 'occurred_at', 'id'],
+  'action filter (exact and prefix)');
+select has_index('audit', 'log', 'log_target_occurred_at_idx', array['target_table', 'target_id', 'occurred_at', 'id'],
+  'target filter');
+
+-- ---------------------------------------------------------------------------------------------
+-- Scheduled jobs
+-- ---------------------------------------------------------------------------------------------
+select results_eq(
+  $$ select j.jobname::text collate "default", j.schedule collate "default", j.command collate "default" from cron.job j
+      where j.jobname in ('audit-seal', 'audit-checkpoint') order by j.jobname $$,
+  $$ values ('audit-checkpoint', '5 0 * * *', 'select audit.checkpoint()'),
+            ('audit-seal', '* * * * *', 'select audit.seal()') $$,
+  'pg_cron runs the sealer every minute and the checkpoint daily'
+);
+
+select * from finish();
+rollback;

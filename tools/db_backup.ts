@@ -1,0 +1,300 @@
+/**
+ * `npm run db:backup`: a `pg_dump -Fc` backup of the target database plus a manifest of what it
+ * holds: per-table row counts and content checksums computed in the SAME snapshot as the dump
+ * (the dump runs with `--snapshot` exported by the transaction that computes the checksums), so
+ * `npm run db:restore-check` can prove later that a restore gives back exactly that data, even
+ * though the database kept changing after the backup.
+ *
+ *   npm run db:backup -- [--db-url URL] [--out FILE.dump] [--schema NAME ...]
+ *
+ * Target: --db-url, else SUPABASE_DB_URL, else the local stack (127.0.0.1:54322). On Supabase use
+ * the direct connection or the session pooler (port 5432), not the transaction pooler: the
+ * exported snapshot needs one session. Files go to .local/backups/ (git-ignored) unless --out says
+ * otherwise: <name>.dump and <name>.dump.manifest.json.
+ *
+ * Also a module: db_deploy.ts and db_restore_check.ts use takeBackup(), tableStats() and the
+ * small helpers below.
+ */
+import postgres from "postgres";
+
+export const ROOT = new URL("../", import.meta.url).pathname;
+export const LOCAL_DB_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+export const BACKUP_DIR = `${ROOT}.local/backups`;
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers shared by the db:* tools
+// ---------------------------------------------------------------------------------------------
+
+/** Command-line options: `--name value`, repeatable; `--flag` alone is "true". */
+export function parseArgs(args: string[], flags: string[] = []): Map<string, string[]> {
+  const options = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("--")) throw new Error(`unexpected argument: ${arg}`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    let value = inline;
+    if (value === undefined) {
+      if (flags.includes(name)) value = "true";
+      else if (i + 1 < args.length) value = args[++i];
+      else throw new Error(`--${name} needs a value`);
+    }
+    options.set(name, [...(options.get(name) ?? []), value]);
+  }
+  return options;
+}
+
+/** The database the tool works on: --db-url, else SUPABASE_DB_URL, else the local stack. */
+export function targetUrl(options: Map<string, string[]>): string {
+  const url = options.get("db-url")?.at(-1) || Deno.env.get("SUPABASE_DB_URL") || LOCAL_DB_URL;
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error("the database URL must start with postgresql://");
+  return url;
+}
+
+/** A URL fit for printing: the password replaced. */
+export function maskUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/, "$1:***@");
+}
+
+/** The same server, another database. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
+export interface CommandResult {
+  success: boolean;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, capturing its output. */
+export async function runCommand(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CommandResult> {
+  const output = await new Deno.Command(command, {
+    args,
+    env: options.env,
+    cwd: options.cwd ?? ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    success: output.success,
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+/** A postgres.js client for a tool: one connection, named for the audit log and pg_stat_activity. */
+export function connect(url: string, applicationName: string): postgres.Sql {
+  return postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    prepare: false,
+    connect_timeout: 10,
+    connection: { application_name: applicationName },
+  });
+}
+
+export function utcStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-table row counts and content checksums
+// ---------------------------------------------------------------------------------------------
+
+export interface TableStats {
+  schema: string;
+  table: string;
+  rows: number;
+  /** Order-independent: two 60-bit sums over md5(row as text). */
+  checksum: string;
+}
+
+/**
+ * Session settings that fix the text form of every value (the checksum hashes `row::text`), so
+ * the source and a restored copy are hashed alike.
+ */
+export const STABLE_OUTPUT_SETTINGS = `
+  select set_config('timezone', 'UTC', true), set_config('datestyle', 'ISO, YMD', true),
+         set_config('intervalstyle', 'postgres', true), set_config('extra_float_digits', '3', true),
+         set_config('bytea_output', 'hex', true)`;
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * Ordinary tables worth comparing: every schema but the system ones; tables that belong to an
+ * extension only when they are its configuration tables (their data is dumped, e.g. cron.job).
+ */
+export async function listTables(tx: postgres.Sql | postgres.TransactionSql, schemas: string[] = []) {
+  return await tx<{ schema: string; table: string }[]>`
+    select n.nspname::text as schema, c.relname::text as table
+      from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+     where c.relkind = 'r'
+       and n.nspname not in ('pg_catalog', 'information_schema')
+       and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'
+       and (cardinality(${schemas}::text[]) = 0 or n.nspname = any(${schemas}::text[]))
+       and (not exists (select 1 from pg_catalog.pg_depend d
+                         where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+            or exists (select 1 from pg_catalog.pg_extension e where c.oid = any(e.extconfig)))
+     order by 1, 2`;
+}
+
+/** Counts and checksums of the given tables, in the caller's transaction (and snapshot). */
+export async function tableStats(
+  tx: postgres.Sql | postgres.TransactionSql,
+  tables: { schema: string; table: string }[],
+): Promise<TableStats[]> {
+  const stats: TableStats[] = [];
+  for (const { schema, table } of tables) {
+    const [row] = await tx.unsafe(`
+      select count(*)::text as rows,
+             coalesce(sum(('x' || substr(h, 1, 15))::bit(60)::bigint), 0)::text || '.' ||
+             coalesce(sum(('x' || substr(h, 16, 15))::bit(60)::bigint), 0)::text as checksum
+        from (select md5(t::text) as h from only ${quoteIdent(schema)}.${quoteIdent(table)} t) s`);
+    stats.push({ schema, table, rows: Number(row.rows), checksum: row.checksum });
+  }
+  return stats;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backups
+// ---------------------------------------------------------------------------------------------
+
+export interface Manifest {
+  format: "db-backup-manifest/1";
+  created_at: string;
+  source: { host: string; port: string; database: string };
+  server_version: string;
+  pg_dump_version: string;
+  schemas: string[];
+  dump_file: string;
+  dump_bytes: number;
+  dump_sha256: string;
+  migrations: string[];
+  tables: TableStats[];
+}
+
+export const manifestPath = (dumpPath: string) => `${dumpPath}.manifest.json`;
+
+export async function readManifest(dumpPath: string): Promise<Manifest | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(manifestPath(dumpPath))) as Manifest;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+export interface BackupOptions {
+  url: string;
+  /** Where to write the dump; default .local/backups/<UTC stamp>_<label>.dump */
+  out?: string;
+  label?: string;
+  /** Only these schemas (pg_dump -n); default everything. */
+  schemas?: string[];
+  log?: (line: string) => void;
+}
+
+/**
+ * pg_dump -Fc of the target and its manifest, both from one snapshot. Writes to a temporary
+ * name first, so a failed backup never leaves a file that looks complete.
+ */
+export async function takeBackup(options: BackupOptions): Promise<{ path: string; manifest: Manifest }> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const schemas = options.schemas ?? [];
+  const path = options.out ??
+    `${BACKUP_DIR}/${utcStamp()}_${(options.label ?? "backup").replace(/[^A-Za-z0-9_-]/g, "-")}.dump`;
+  await Deno.mkdir(path.replace(/\/[^/]*$/, "") || ".", { recursive: true });
+  const partial = `${path}.partial`;
+
+  const sql = connect(options.url, "db:backup");
+  try {
+    const connection = await sql.reserve();
+    try {
+      await connection`begin isolation level repeatable read, read only`;
+      const [{ snapshot, server_version }] = await connection`
+        select pg_catalog.pg_export_snapshot() as snapshot, current_setting('server_version') as server_version`;
+      log(`backup: pg_dump -Fc of ${maskUrl(options.url)} (snapshot ${snapshot})`);
+      // A table locked exclusively (a migration in flight) fails the backup instead of hanging it.
+      const dumpArgs = [
+        "--format=custom",
+        `--snapshot=${snapshot}`,
+        "--lock-wait-timeout=60s",
+        `--file=${partial}`,
+      ];
+      for (const schema of schemas) dumpArgs.push(`--schema=${schema}`);
+      dumpArgs.push(`--dbname=${options.url}`);
+      const dump = await runCommand("pg_dump", dumpArgs);
+      if (!dump.success) throw new Error(`pg_dump failed:\n${dump.stderr.trim()}`);
+
+      // Same snapshot as the dump: exactly the rows it holds.
+      await connection.unsafe(STABLE_OUTPUT_SETTINGS);
+      const tables = await tableStats(connection, await listTables(connection, schemas));
+      const migrations = (await connection<{ version: string }[]>`
+        select version from supabase_migrations.schema_migrations order by version`.catch(() => []))
+        .map((row) => row.version);
+      await connection`commit`;
+
+      await Deno.rename(partial, path);
+      const pgDumpVersion = (await runCommand("pg_dump", ["--version"])).stdout.trim();
+      const parsed = new URL(options.url);
+      const manifest: Manifest = {
+        format: "db-backup-manifest/1",
+        created_at: new Date().toISOString(),
+        source: { host: parsed.hostname, port: parsed.port || "5432", database: parsed.pathname.slice(1) },
+        server_version,
+        pg_dump_version: pgDumpVersion,
+        schemas,
+        dump_file: path.split("/").at(-1)!,
+        dump_bytes: (await Deno.stat(path)).size,
+        dump_sha256: await sha256File(path),
+        migrations,
+        tables,
+      };
+      await Deno.writeTextFile(manifestPath(path), JSON.stringify(manifest, null, 2) + "\n");
+      log(
+        `backup: ${path} (${manifest.dump_bytes} bytes, ${tables.length} tables, ` +
+          `${tables.reduce((sum, table) => sum + table.rows, 0)} rows)`,
+      );
+      return { path, manifest };
+    } catch (error) {
+      await connection`rollback`.catch(() => {});
+      await Deno.remove(partial).catch(() => {});
+      throw error;
+    } finally {
+      connection.release();
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+if (import.meta.main) {
+  try {
+    const options = parseArgs(Deno.args);
+    const url = targetUrl(options);
+    const { path } = await takeBackup({
+      url,
+      out: options.get("out")?.at(-1),
+      schemas: options.get("schema") ?? [],
+      label: "backup",
+    });
+    console.log(path);
+  } catch (error) {
+    console.error(`db:backup failed: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
+}
