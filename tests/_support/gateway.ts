@@ -17,7 +17,7 @@ export async function startGateway(env: Record<string, string>) {
     args: ["run", "-A", `${ROOT}tools/gateway.ts`, "--port", String(port)],
     env: { ...Deno.env.toObject(), ...env },
     stdout: "null",
-    stderr: "piped",
+    stderr: "null",
   }).spawn();
   const url = `http://127.0.0.1:${port}/functions/v1`;
   const deadline = Date.now() + 30_000;
@@ -35,7 +35,6 @@ export async function startGateway(env: Record<string, string>) {
     url,
     async stop() {
       child.kill("SIGTERM");
-      await child.stderr.cancel();
       await child.status;
     },
   };

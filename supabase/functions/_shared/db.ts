@@ -45,7 +45,12 @@ export function database(): Sql {
     idle_timeout: 30,
     max_lifetime: 60 * 30,
     onnotice: () => {},
-    connection: { application_name: "edge-functions" },
+    // On a direct or session-pooled connection the timeout is set once per connection (a session
+    // setting survives SET ROLE). Behind the transaction pooler a connection is shared between
+    // clients, so it is set per transaction instead (see contextStatement).
+    connection: options.prepare
+      ? { application_name: "edge-functions", statement_timeout: options.statementTimeoutMs }
+      : { application_name: "edge-functions" },
   });
   return pool;
 }
@@ -67,10 +72,13 @@ export interface RequestContext {
 function contextStatement(tx: Tx, claims: UserClaims, context?: RequestContext) {
   // The role is always `authenticated`: a `role` claim in the token never chooses the database role.
   const jwtClaims = JSON.stringify({ ...claims, role: "authenticated" });
+  const timeout = options!.prepare
+    ? tx``
+    : tx`set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true),`;
   return tx`
     select set_config('role', 'authenticated', true),
            set_config('request.jwt.claims', ${jwtClaims}, true),
-           set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true),
+           ${timeout}
            set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true)
   `;
 }
