@@ -34,4 +34,5 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261121150200", name: "privacy_functions" },
   { version: "20261121150300", name: "privacy_jobs" },
   { version: "20261121150400", name: "clerk_user_deleted_erasure" },
+  { version: "20261121150500", name: "owner_foreign_key_indexes" },
 ];

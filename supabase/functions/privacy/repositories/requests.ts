@@ -1,0 +1,105 @@
+/**
+ * All SQL of data-subject requests. Reads run as the caller under RLS (the subject sees their own
+ * requests, staff see all, anybody else nothing); writes call the privacy functions, which decide
+ * who may do what and raise P0001 with hint http:<status> when they refuse. One statement each.
+ */
+import type { Row } from "../../_shared/db.ts";
+import type { CreateRequestBody } from "../schemas.ts";
+import { type Caller, queryAs } from "./caller.ts";
+
+/** The columns of a request as the API shows them (the grace period in seconds). */
+const REQUEST_COLUMNS =
+  `r.id, r.kind, r.subject_user_id, r.requested_as, r.requester_user_id, r.reason, r.status,
+  r.received_at, r.due_at, r.approval_required, r.approved_by, r.approved_at,
+  extract(epoch from r.grace_period)::int as grace_period_seconds, r.grace_reason, r.scheduled_for,
+  r.cancelled_by, r.cancelled_at, r.started_at, r.completed_at, r.attempts, r.row_counts, r.proof, r.error,
+  r.overdue_at, r.clerk_delete_required, r.clerk_deleted_at, r.updated_at`;
+
+export async function createRequest(caller: Caller, body: CreateRequestBody): Promise<Row> {
+  const grace = body.grace_hours === undefined ? null : `${body.grace_hours} hours`;
+  const [row] = await queryAs(caller, (tx) =>
+    tx`
+      select ${tx.unsafe(REQUEST_COLUMNS)}
+        from privacy.create_request(
+          kind => ${body.kind},
+          subject_user_id => ${body.subject_user_id ?? null},
+          reason => ${body.reason ?? null},
+          grace_period => ${grace}::interval,
+          grace_reason => ${body.grace_reason ?? null}
+        ) r
+    `);
+  return row;
+}
+
+export interface ListFilter {
+  subjectUserId?: string;
+  kind?: string;
+  status?: string;
+  limit: number;
+  /** Keyset position: (received_at as text, id) of the last row of the previous page. */
+  after?: { receivedAt: string; id: string };
+}
+
+/** One page of the requests the caller may see, newest first; `limit + 1` rows to know if more follow. */
+export function listRequests(caller: Caller, filter: ListFilter) {
+  return queryAs(caller, (tx) =>
+    tx`
+      select ${tx.unsafe(REQUEST_COLUMNS)}, r.received_at::text as cursor_received_at
+        from privacy.requests r
+       where true
+         ${filter.subjectUserId ? tx`and r.subject_user_id = ${filter.subjectUserId}` : tx``}
+         ${filter.kind ? tx`and r.kind = ${filter.kind}` : tx``}
+         ${filter.status ? tx`and r.status = ${filter.status}` : tx``}
+         ${
+      filter.after
+        ? tx`and (r.received_at, r.id) < (${filter.after.receivedAt}::timestamptz, ${filter.after.id}::uuid)`
+        : tx``
+    }
+       order by r.received_at desc, r.id desc
+       limit ${filter.limit + 1}
+    `);
+}
+
+/** The request if the caller may see it (RLS), else undefined. */
+export async function getRequest(caller: Caller, id: string): Promise<Row | undefined> {
+  const [row] = await queryAs(
+    caller,
+    (tx) => tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.requests r where r.id = ${id}`,
+  );
+  return row;
+}
+
+export async function cancelRequest(caller: Caller, id: string): Promise<Row> {
+  const [row] = await queryAs(
+    caller,
+    (tx) => tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.cancel_request(${id}) r`,
+  );
+  return row;
+}
+
+export async function approveRequest(caller: Caller, id: string): Promise<Row> {
+  const [row] = await queryAs(
+    caller,
+    (tx) => tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.approve_request(${id}) r`,
+  );
+  return row;
+}
+
+export interface ExportDocument {
+  id: string;
+  /** The JSON document exactly as stored (the bytes sha256 covers). */
+  document: string;
+  bytes: number;
+  sha256: string;
+  expires_at: Date;
+}
+
+/** The stored export (audited as a download by the database). */
+export async function downloadExport(caller: Caller, id: string): Promise<ExportDocument> {
+  const [row] = await queryAs(caller, (tx) =>
+    tx<ExportDocument[]>`
+      select e.id, e.document, e.bytes::float8 as bytes, e.sha256, e.expires_at
+        from privacy.export_download(${id}) e
+    `);
+  return row;
+}

@@ -1,0 +1,15 @@
+/** GET /data-map: the registry of tables holding personal data, for staff (403 for others). */
+import { Hono } from "hono";
+import type { SessionEnv } from "../../_shared/auth.ts";
+import { forbidden } from "../../_shared/errors.ts";
+import { validate } from "../../_shared/validation.ts";
+import { EmptyQuery } from "../schemas.ts";
+import { rateLimit, userCaller } from "../rate_limit.ts";
+import { readDataMap } from "../repositories/data_map.ts";
+
+export const dataMapRoutes = new Hono<SessionEnv>()
+  .get("/", rateLimit("read"), validate("query", EmptyQuery), async (c) => {
+    const map = await readDataMap(userCaller(c));
+    if (!map.staff) throw forbidden("staff only");
+    return c.json({ data: map.tables });
+  });

@@ -1,0 +1,100 @@
+/**
+ * Data-subject requests: create, list, get, cancel, approve, download the export. Every route needs
+ * a Clerk session (index.ts) and is rate limited per actor; the database decides who may see and
+ * do what (privacy.* functions and RLS), and a request the caller may not see is a 404.
+ */
+import { Hono } from "hono";
+import type { SessionEnv } from "../../_shared/auth.ts";
+import { notFound } from "../../_shared/errors.ts";
+import { decodeCursor, encodeCursor, takePage, TIMESTAMP_TEXT, UUID_TEXT } from "../../_shared/pagination.ts";
+import { validate } from "../../_shared/validation.ts";
+import type { Row } from "../../_shared/db.ts";
+import { CreateRequestBody, EmptyQuery, ListRequestsQuery, RequestIdParam } from "../schemas.ts";
+import { rateLimit, userCaller } from "../rate_limit.ts";
+import {
+  approveRequest,
+  cancelRequest,
+  createRequest,
+  downloadExport,
+  getRequest,
+  listRequests,
+} from "../repositories/requests.ts";
+
+/** The API shape of a request: the row, plus where to download a completed export. */
+function present(row: Row, basePath: string) {
+  const { cursor_received_at: _, ...request } = row;
+  return {
+    ...request,
+    export_url: request.kind === "export" && request.status === "completed"
+      ? `${basePath}/${request.id}/export`
+      : null,
+  };
+}
+
+/** /privacy/requests, whatever the mount path. */
+function requestsPath(url: string, id?: string): string {
+  const path = new URL(url).pathname;
+  const base = path.slice(0, path.indexOf("/requests") + "/requests".length);
+  return id ? `${base}/${id}` : base;
+}
+
+export const requestRoutes = new Hono<SessionEnv>()
+  .post("/", rateLimit("create"), validate("json", CreateRequestBody), async (c) => {
+    const row = await createRequest(userCaller(c), c.req.valid("json"));
+    c.header("location", requestsPath(c.req.url, row.id));
+    return c.json(present(row, requestsPath(c.req.url)), 201);
+  })
+  .get("/", rateLimit("read"), validate("query", ListRequestsQuery), async (c) => {
+    const query = c.req.valid("query");
+    const after = query.cursor ? decodeCursor(query.cursor, [TIMESTAMP_TEXT, UUID_TEXT]) : undefined;
+    const rows = await listRequests(userCaller(c), {
+      subjectUserId: query.subject_user_id,
+      kind: query.kind,
+      status: query.status,
+      limit: query.limit,
+      after: after && { receivedAt: after[0], id: after[1] },
+    });
+    const { items, hasMore } = takePage(rows, query.limit);
+    const last = items.at(-1);
+    const base = requestsPath(c.req.url);
+    return c.json({
+      data: items.map((row) => present(row, base)),
+      next_cursor: hasMore && last ? encodeCursor([last.cursor_received_at, last.id]) : null,
+    });
+  })
+  .get(
+    "/:id",
+    rateLimit("read"),
+    validate("param", RequestIdParam),
+    validate("query", EmptyQuery),
+    async (c) => {
+      const row = await getRequest(userCaller(c), c.req.valid("param").id);
+      if (!row) throw notFound("request");
+      return c.json(present(row, requestsPath(c.req.url)));
+    },
+  )
+  .post("/:id/cancel", rateLimit("change"), validate("param", RequestIdParam), async (c) => {
+    const row = await cancelRequest(userCaller(c), c.req.valid("param").id);
+    return c.json(present(row, requestsPath(c.req.url)));
+  })
+  .post("/:id/approve", rateLimit("change"), validate("param", RequestIdParam), async (c) => {
+    const row = await approveRequest(userCaller(c), c.req.valid("param").id);
+    return c.json(present(row, requestsPath(c.req.url)));
+  })
+  .get(
+    "/:id/export",
+    rateLimit("download"),
+    validate("param", RequestIdParam),
+    validate("query", EmptyQuery),
+    async (c) => {
+      const exported = await downloadExport(userCaller(c), c.req.valid("param").id);
+      return c.body(exported.document, 200, {
+        "content-type": "application/json; charset=utf-8",
+        "content-disposition": `attachment; filename="dsar-export-${exported.id}.json"`,
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+        "x-export-sha256": exported.sha256,
+        "x-export-expires-at": new Date(exported.expires_at).toISOString(),
+      });
+    },
+  );
