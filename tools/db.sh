@@ -42,9 +42,10 @@ maintenance_work_mem = '512MB'
 max_wal_size = '4GB'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
-# pg_cron runs jobs through libpq; over the Unix socket local connections are trusted, so no
-# password is needed (TCP would ask for one and every job would fail to connect).
-cron.host = '$PGSOCK_DIR'
+# pg_cron runs each job in a background worker: no libpq connection, so no password to give
+# (over TCP every job would fail to authenticate).
+cron.use_background_workers = on
+max_worker_processes = 32
 cron.timezone = 'UTC'
 timezone = 'UTC'
 log_timezone = 'UTC'
@@ -58,10 +59,10 @@ CONF
 # Settings added after a cluster was created are appended to it (restarting it if running).
 upgrade_cluster_config() {
   local conf="$PGDATA_DIR/postgresql.conf"
-  if ! grep -q "^cron.host" "$conf"; then
-    printf "cron.host = '%s'\n" "$PGSOCK_DIR" >>"$conf"
+  if ! grep -q "^cron.use_background_workers" "$conf"; then
+    printf "cron.use_background_workers = on\nmax_worker_processes = 32\n" >>"$conf"
     if pg_running; then
-      log "restarting PostgreSQL to apply cron.host"
+      log "restarting PostgreSQL to run pg_cron jobs in background workers"
       as_cluster_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG_FILE" -w -t 60 restart >/dev/null
     fi
   fi
