@@ -4,7 +4,7 @@
  */
 import { ROOT } from "./env.ts";
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -12,7 +12,7 @@ async function freePort(): Promise<number> {
 }
 
 export async function startGateway(env: Record<string, string>) {
-  const port = await freePort();
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}tools/gateway.ts`, "--port", String(port)],
     env: { ...Deno.env.toObject(), ...env },
