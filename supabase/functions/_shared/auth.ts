@@ -91,3 +91,16 @@ export function createSessionVerifier(options: SessionVerifierOptions) {
 
   return { verify, requireSession };
 }
+
+/** The verifier for the validated ClerkSessionSettings (config.ts); the JWKS URL defaults to Clerk's. */
+export function sessionVerifierFrom(settings: {
+  CLERK_ISSUER: string;
+  CLERK_JWKS_URL?: string;
+  CLERK_AUTHORIZED_PARTIES: string[];
+}) {
+  return createSessionVerifier({
+    issuer: settings.CLERK_ISSUER,
+    jwksUrl: settings.CLERK_JWKS_URL ?? `${settings.CLERK_ISSUER.replace(/\/+$/, "")}/.well-known/jwks.json`,
+    authorizedParties: settings.CLERK_AUTHORIZED_PARTIES,
+  });
+}

@@ -194,3 +194,18 @@ export async function ping(): Promise<void> {
 
 /** A JSON value as postgres.js serializes it for json/jsonb parameters (`tx.json(value)`). */
 export type JsonObject = postgres.JSONValue & Record<string, unknown>;
+
+/** Configures the pool from the validated DatabaseSettings (config.ts). */
+export function configureDatabaseFrom(settings: {
+  SUPABASE_DB_URL: string;
+  DB_POOL_SIZE: number;
+  DB_PREPARE: boolean;
+  DB_STATEMENT_TIMEOUT_MS: number;
+}): void {
+  configureDatabase({
+    url: settings.SUPABASE_DB_URL,
+    poolSize: settings.DB_POOL_SIZE,
+    prepare: settings.DB_PREPARE,
+    statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS,
+  });
+}

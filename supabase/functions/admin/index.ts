@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { ClerkSessionSettings, DatabaseSettings, HttpSettings, loadConfig } from "../_shared/config.ts";
-import { configureDatabase } from "../_shared/db.ts";
-import { createSessionVerifier } from "../_shared/auth.ts";
+import { configureDatabaseFrom } from "../_shared/db.ts";
+import { sessionVerifierFrom } from "../_shared/auth.ts";
 import { createFunctionApp, serve } from "../_shared/http.ts";
 import { requireStaff } from "./staff.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -15,18 +15,9 @@ import { migrationRoutes } from "./routes/migrations.ts";
 
 const config = loadConfig(z.object({ ...DatabaseSettings, ...ClerkSessionSettings, ...HttpSettings }));
 
-configureDatabase({
-  url: config.SUPABASE_DB_URL,
-  poolSize: config.DB_POOL_SIZE,
-  prepare: config.DB_PREPARE,
-  statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-});
+configureDatabaseFrom(config);
 
-const { requireSession } = createSessionVerifier({
-  issuer: config.CLERK_ISSUER,
-  jwksUrl: config.CLERK_JWKS_URL ?? `${config.CLERK_ISSUER.replace(/\/+$/, "")}/.well-known/jwks.json`,
-  authorizedParties: config.CLERK_AUTHORIZED_PARTIES,
-});
+const { requireSession } = sessionVerifierFrom(config);
 
 export const app = createFunctionApp("admin", {
   corsOrigins: config.CORS_ORIGINS,

@@ -4,8 +4,8 @@
  */
 import { z } from "zod";
 import { ClerkSessionSettings, DatabaseSettings, HttpSettings, loadConfig } from "../_shared/config.ts";
-import { configureDatabase } from "../_shared/db.ts";
-import { createSessionVerifier } from "../_shared/auth.ts";
+import { configureDatabaseFrom } from "../_shared/db.ts";
+import { sessionVerifierFrom } from "../_shared/auth.ts";
 import { createFunctionApp, serve } from "../_shared/http.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
@@ -16,18 +16,9 @@ import { openApiDocument } from "./openapi.ts";
 
 const config = loadConfig(z.object({ ...DatabaseSettings, ...ClerkSessionSettings, ...HttpSettings }));
 
-configureDatabase({
-  url: config.SUPABASE_DB_URL,
-  poolSize: config.DB_POOL_SIZE,
-  prepare: config.DB_PREPARE,
-  statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-});
+configureDatabaseFrom(config);
 
-const { requireSession } = createSessionVerifier({
-  issuer: config.CLERK_ISSUER,
-  jwksUrl: config.CLERK_JWKS_URL ?? `${config.CLERK_ISSUER.replace(/\/+$/, "")}/.well-known/jwks.json`,
-  authorizedParties: config.CLERK_AUTHORIZED_PARTIES,
-});
+const { requireSession } = sessionVerifierFrom(config);
 
 export const app = createFunctionApp("api", {
   corsOrigins: config.CORS_ORIGINS,

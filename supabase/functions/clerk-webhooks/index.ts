@@ -3,7 +3,7 @@
  * Composes the shared frame, the Svix verifier and the receive route; nothing else.
  * See docs/WEBHOOKS.md.
  */
-import { configureDatabase } from "../_shared/db.ts";
+import { configureDatabaseFrom } from "../_shared/db.ts";
 import { createFunctionApp, serve } from "../_shared/http.ts";
 import { loadWebhookConfig } from "./config.ts";
 import { createWebhookVerifier } from "./verify.ts";
@@ -11,12 +11,7 @@ import { receiveRoutes } from "./routes/receive.ts";
 
 const config = loadWebhookConfig();
 
-configureDatabase({
-  url: config.SUPABASE_DB_URL,
-  poolSize: config.DB_POOL_SIZE,
-  prepare: config.DB_PREPARE,
-  statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-});
+configureDatabaseFrom(config);
 
 // Server to server: no CORS.
 export const app = createFunctionApp("clerk-webhooks", {

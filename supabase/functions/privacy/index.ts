@@ -6,8 +6,8 @@
  * Composes the shared frame, the Clerk session check and the route modules; nothing else.
  * See docs/PRIVACY.md.
  */
-import { configureDatabase } from "../_shared/db.ts";
-import { createSessionVerifier } from "../_shared/auth.ts";
+import { configureDatabaseFrom } from "../_shared/db.ts";
+import { sessionVerifierFrom } from "../_shared/auth.ts";
 import { createFunctionApp, serve } from "../_shared/http.ts";
 import { loadPrivacyConfig } from "./config.ts";
 import { createClerkBackend } from "./clerk_backend.ts";
@@ -17,18 +17,9 @@ import { erasureRoutes } from "./routes/erasures.ts";
 
 const config = loadPrivacyConfig();
 
-configureDatabase({
-  url: config.SUPABASE_DB_URL,
-  poolSize: config.DB_POOL_SIZE,
-  prepare: config.DB_PREPARE,
-  statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-});
+configureDatabaseFrom(config);
 
-const { requireSession } = createSessionVerifier({
-  issuer: config.CLERK_ISSUER,
-  jwksUrl: config.CLERK_JWKS_URL ?? `${config.CLERK_ISSUER.replace(/\/+$/, "")}/.well-known/jwks.json`,
-  authorizedParties: config.CLERK_AUTHORIZED_PARTIES,
-});
+const { requireSession } = sessionVerifierFrom(config);
 
 const clerk = config.CLERK_SECRET_KEY
   ? createClerkBackend({ secretKey: config.CLERK_SECRET_KEY, apiUrl: config.CLERK_API_URL })
