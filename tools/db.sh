@@ -51,6 +51,8 @@ timezone = 'UTC'
 log_timezone = 'UTC'
 # A throwaway development cluster: durability is traded for speed. Production is Supabase's.
 synchronous_commit = off
+# A session idle inside a transaction (a crashed client) gives its locks back after 5 minutes.
+idle_in_transaction_session_timeout = '5min'
 # Realtime reads changes through logical decoding.
 wal_level = logical
 CONF
@@ -59,6 +61,10 @@ CONF
 # Settings added after a cluster was created are appended to it (restarting it if running).
 upgrade_cluster_config() {
   local conf="$PGDATA_DIR/postgresql.conf"
+  if ! grep -q "^idle_in_transaction_session_timeout" "$conf"; then
+    printf "idle_in_transaction_session_timeout = '5min'\n" >>"$conf"
+    if pg_running; then as_cluster_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" reload >/dev/null; fi
+  fi
   if ! grep -q "^cron.use_background_workers" "$conf"; then
     printf "cron.use_background_workers = on\nmax_worker_processes = 32\n" >>"$conf"
     if pg_running; then

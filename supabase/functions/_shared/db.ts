@@ -22,6 +22,12 @@ export interface DatabaseOptions {
   statementTimeoutMs: number;
 }
 
+/**
+ * A transaction left open by a crashed or stuck isolate releases its locks after this long.
+ * Our transactions are pipelined and last milliseconds; 15 s is far beyond any legitimate one.
+ */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 15_000;
+
 let pool: Sql | undefined;
 let options: DatabaseOptions | undefined;
 
@@ -49,7 +55,11 @@ export function database(): Sql {
     // setting survives SET ROLE). Behind the transaction pooler a connection is shared between
     // clients, so it is set per transaction instead (see contextStatement).
     connection: options.prepare
-      ? { application_name: "edge-functions", statement_timeout: options.statementTimeoutMs }
+      ? {
+        application_name: "edge-functions",
+        statement_timeout: options.statementTimeoutMs,
+        idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      }
       : { application_name: "edge-functions" },
   });
   return pool;
@@ -69,16 +79,25 @@ export interface RequestContext {
   requestId?: string;
 }
 
+/**
+ * Behind the transaction pooler a connection is shared between clients, so the timeouts a direct
+ * connection sets once (see `database()`) are set per transaction; elsewhere nothing is added.
+ */
+function perTransactionTimeouts(tx: Tx) {
+  if (options!.prepare) return tx``;
+  return tx`set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true),
+            set_config('idle_in_transaction_session_timeout', ${
+    String(IDLE_IN_TRANSACTION_TIMEOUT_MS)
+  }, true),`;
+}
+
 function contextStatement(tx: Tx, claims: UserClaims, context?: RequestContext) {
   // The role is always `authenticated`: a `role` claim in the token never chooses the database role.
   const jwtClaims = JSON.stringify({ ...claims, role: "authenticated" });
-  const timeout = options!.prepare
-    ? tx``
-    : tx`set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true),`;
   return tx`
     select set_config('role', 'authenticated', true),
            set_config('request.jwt.claims', ${jwtClaims}, true),
-           ${timeout}
+           ${perTransactionTimeouts(tx)}
            set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true)
   `;
 }
@@ -183,6 +202,7 @@ function serviceRoleContext(tx: Tx, actor: string, context?: RequestContext) {
   return tx`
     select set_config('role', 'service_role', true),
            set_config('request.jwt.claims', ${JSON.stringify({ role: "service_role", actor })}, true),
+           ${perTransactionTimeouts(tx)}
            set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true)
   `;
 }

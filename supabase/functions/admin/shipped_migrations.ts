@@ -35,4 +35,6 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261121150300", name: "privacy_jobs" },
   { version: "20261121150400", name: "clerk_user_deleted_erasure" },
   { version: "20261121150500", name: "owner_foreign_key_indexes" },
+  { version: "20261121160000", name: "users_last_seen_statistics" },
+  { version: "20261121160100", name: "history_page_index" },
 ];

@@ -70,13 +70,15 @@ export function replaceTabs(
         where w.project_id = b.id and w.user_id = b.user_id and w.id = i.id
           and (w.position, w.title, w.kind, w.metadata) is distinct from (i.position, i.title, i.kind, i.metadata)
         returning w.id
+      ), existing as (
+        -- This project's tabs, read through (project_id, user_id): a bare "w.id = i.id" probe
+        -- would make the planner read every tab the caller owns (RLS hides the user id from it).
+        select w.id from public.workspace_tabs w join bumped b on w.project_id = b.id and w.user_id = b.user_id
       ), created as (
         insert into public.workspace_tabs (id, project_id, user_id, position, title, kind, metadata)
         select i.id, b.id, b.user_id, i.position, i.title, i.kind, i.metadata
         from incoming i cross join bumped b
-        where not exists (
-          select 1 from public.workspace_tabs w where w.id = i.id and w.project_id = b.id
-        )
+        where not exists (select 1 from existing e where e.id = i.id)
         returning id
       )
       select (select tabs_version::text from bumped) as new_version,
