@@ -265,6 +265,33 @@ dbTest("anon: every route answers 401 and nothing is written", async () => {
   }
 });
 
+dbTest("staff reading someone else's requests is audited; the subject reading their own is not", async () => {
+  const subject = await subjectWithData();
+  const support = await createUser("support", "dsarv");
+  const created = await createRequest(subject, { kind: "export" });
+  assertEquals(created.status, 201, created.text);
+  const id = created.json.id;
+  const entries = async (actor: string) => [
+    ...await adminSql`select action, actor_kind, target_id, details from audit.log
+              where actor = ${actor} and action in ('dsar.request.viewed', 'dsar.requests.listed') order by id`,
+  ];
+
+  assertEquals((await privacy(`/requests/${id}`, { headers: await bearer(subject) })).status, 200);
+  assertEquals((await privacy(`/requests`, { headers: await bearer(subject) })).status, 200);
+  assertEquals(await entries(subject), [], "a subject reading their own requests is not a staff action");
+
+  const headers = await bearer(support);
+  assertEquals((await privacy(`/requests/${id}`, { headers })).status, 200);
+  assertEquals((await privacy(`/requests?subject_user_id=${subject}`, { headers })).status, 200);
+  const logged = await entries(support);
+  assertEquals(logged.map((e) => [e.action, e.actor_kind]), [
+    ["dsar.request.viewed", "staff"],
+    ["dsar.requests.listed", "staff"],
+  ]);
+  assertEquals(logged[0].target_id, id);
+  assert((logged[1].details.request_ids as string[]).includes(id));
+});
+
 dbTest("permission matrix: subject, stranger, support, admin on one request", async () => {
   const subject = await subjectWithData();
   const stranger = await createUser("user", "dsarx");

@@ -44,6 +44,7 @@ export interface ListFilter {
 export function listRequests(caller: Caller, filter: ListFilter) {
   return queryAs(caller, (tx) =>
     tx`
+      with page as (
       select ${tx.unsafe(REQUEST_COLUMNS)}, r.received_at::text as cursor_received_at
         from privacy.requests r
        where true
@@ -57,6 +58,15 @@ export function listRequests(caller: Caller, filter: ListFilter) {
     }
        order by r.received_at desc, r.id desc
        limit ${filter.limit + 1}
+      ), viewed as (
+        -- A page showing other people's requests is a staff action: one audit entry, ids only.
+        select audit.append('dsar.requests.listed', 'privacy', 'requests', null,
+                 jsonb_build_object('count', (select count(*) from page),
+                                    'request_ids', (select jsonb_agg(p.id) from page p)))
+         where exists (select 1 from page p where p.subject_user_id is distinct from (select auth.jwt()) ->> 'sub')
+      )
+      select page.* from page left join viewed on true
+       order by page.received_at desc, page.id desc
     `);
 }
 
@@ -64,7 +74,17 @@ export function listRequests(caller: Caller, filter: ListFilter) {
 export async function getRequest(caller: Caller, id: string): Promise<Row | undefined> {
   const [row] = await queryAs(
     caller,
-    (tx) => tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.requests r where r.id = ${id}`,
+    // Reading someone else's request is a staff action: audited in the same statement.
+    (tx) =>
+      tx`
+        select ${tx.unsafe(REQUEST_COLUMNS)}
+          from privacy.requests r
+          left join lateral (
+            select audit.append('dsar.request.viewed', 'privacy', 'requests', r.id::text, '{}'::jsonb) as audit_id
+             where r.subject_user_id is distinct from (select auth.jwt()) ->> 'sub'
+          ) viewed on true
+         where r.id = ${id}
+      `,
   );
   return row;
 }
