@@ -116,9 +116,8 @@ export async function softDeleteProject(claims: UserClaims, id: string): Promise
       ), deleted as (
         update public.projects p set status = 'deleted', deleted_at = now()
         from target t where p.id = t.id and t.status <> 'deleted'
-        returning p.id
       )
-      select exists (select 1 from target) as found, (select count(*) from deleted)::int as changed
+      select exists (select 1 from target) as found
     `);
   return row.found;
 }
