@@ -100,7 +100,9 @@ export function listAuditEntries(claims: UserClaims, page: AuditPage, context: R
        limit ${page.limit + 1}
     `;
     const recorded = tx`
-      select audit.append_staff_read('audit.searched', 'audit', 'log', null, ${tx.json(searchDetails(page))}::jsonb)
+      select audit.append_staff_read('audit.searched', 'audit', 'log', null, ${
+      tx.json(searchDetails(page))
+    }::jsonb)
     `;
     const [entries] = await Promise.all([rows, recorded]);
     return entries;
