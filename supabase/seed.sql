@@ -15,4 +15,4 @@ insert into public.workspace_tabs (id, project_id, user_id, position, title, kin
 values
   ('00000000-0000-4000-8000-000000000101', '00000000-0000-4000-8000-000000000001', 'user_seedDemoOwner', 0, 'Brief', 'brief', '{"activeBriefSectionIds": ["goals"]}'),
   ('00000000-0000-4000-8000-000000000102', '00000000-0000-4000-8000-000000000001', 'user_seedDemoOwner', 1, 'Notes', 'notes', '{}')
-on conflict (id) do nothing;
+on conflict (project_id, id) do nothing;

@@ -29,6 +29,9 @@ async function appendAs(
   details: Record<string, unknown> = {},
 ): Promise<string> {
   return await adminSql.begin(async (tx) => {
+    // Fixture: entries in a staff member's name with any action, which no API role may write
+    // (audit.append is not granted to authenticated); granted inside this transaction only.
+    await tx`grant execute on function audit.append(text, text, text, text, jsonb) to authenticated`;
     await tx`select set_config('role', 'authenticated', true),
                     set_config('request.jwt.claims', ${
       JSON.stringify({ sub: actor, role: "authenticated" })
@@ -36,6 +39,8 @@ async function appendAs(
     const [{ id }] = await tx`
       select audit.append(${action}, ${target.schema ?? null}, ${target.table ?? null}, ${target.id ?? null},
                           ${tx.json(details as Record<string, never>)}::jsonb)::text as id`;
+    await tx`reset role`;
+    await tx`revoke execute on function audit.append(text, text, text, text, jsonb) from authenticated`;
     return id as string;
   });
 }

@@ -325,15 +325,27 @@ Deno.test("cross-tenant: another user's project is a 404 on every endpoint and n
   }
   const list = await api("/projects", { headers });
   assertEquals(list.json.data.length, 0);
-  // A stranger cannot adopt the owner's tab ids into their own project either.
-  const own = await newProject(stranger);
+  // A stranger cannot adopt the owner's tab ids into their own project either: the id names a new
+  // tab of the stranger's own project, answered exactly like an unused uuid (issue 11: a 409 here
+  // told the stranger that the owner's tab exists).
   const [ownerTab] = await adminSql`select id from public.workspace_tabs where project_id = ${id}`;
-  const adopt = await api(`/projects/${own.id}/tabs`, {
-    method: "PUT",
-    headers: { ...headers, "if-match": '"0"' },
-    body: { tabs: [{ id: ownerTab.id, title: "Mine now", kind: "notes" }] },
-  });
-  assertEquals(adopt.status, 409);
+  const answers = [];
+  for (const tabId of [ownerTab.id as string, crypto.randomUUID()]) {
+    const own = await newProject(stranger);
+    const put = await api(`/projects/${own.id}/tabs`, {
+      method: "PUT",
+      headers: { ...headers, "if-match": '"0"' },
+      body: { tabs: [{ id: tabId, title: "Mine now", kind: "notes" }] },
+    });
+    answers.push({
+      status: put.status,
+      etag: put.headers.get("etag"),
+      ids: put.json.data.map((tab: { id: string }) => tab.id === tabId),
+      keys: Object.keys(put.json.data[0]).sort(),
+    });
+  }
+  assertEquals(answers[0], answers[1], "another user's tab id and an unused uuid get the same answer");
+  assertEquals(answers[0].status, 200);
   assertEquals(await projectSnapshot(id), before);
 });
 

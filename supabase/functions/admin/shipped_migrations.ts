@@ -37,4 +37,9 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261121150500", name: "owner_foreign_key_indexes" },
   { version: "20261121160000", name: "users_last_seen_statistics" },
   { version: "20261121160100", name: "history_page_index" },
+  { version: "20261201100000", name: "data_api_project_rules" },
+  { version: "20261201100100", name: "workspace_tabs_project_scoped_ids" },
+  { version: "20261201100200", name: "audit_append_not_for_api_roles" },
+  { version: "20261201100300", name: "realtime_rls_checked_events_only" },
+  { version: "20261201100400", name: "privacy_runner_schedule" },
 ];

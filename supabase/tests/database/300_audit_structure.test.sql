@@ -121,8 +121,8 @@ select is_empty(
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'audit'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')),
-  array['append', 'entries_about', 'head', 'verify'],
-  'authenticated can execute append, entries_about, head and verify only (staff checked inside)'
+  array['append_staff_read', 'entries_about', 'head', 'verify'],
+  'authenticated can execute append_staff_read, entries_about, head and verify only (staff checked inside; not append)'
 );
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p

@@ -104,7 +104,8 @@ select is((select details from audit.log where id = :entry), '{"n": 1}'::jsonb, 
 -- ---------------------------------------------------------------------------------------------
 select tests.authenticate_as(:'staff');
 select set_config('request.id', 'req-staff-310', true) as request_id \gset
-select audit.append('test.staff_action', 'public', 'users', :'plain_user', '{"reason_code": 3}') as staff_entry \gset
+-- API roles reach the log only through audit.append_staff_read (600_data_api_side_door covers the refusals).
+select audit.append_staff_read('dsar.request.viewed', 'public', 'users', :'plain_user', '{"reason_code": 3}') as staff_entry \gset
 select tests.clear_authentication();
 select results_eq(
   format('select actor, actor_kind, db_role, request_id from audit.log where id = %s', :staff_entry),
@@ -113,13 +114,9 @@ select results_eq(
 );
 
 select tests.authenticate_as(:'plain_user');
-select audit.append('test.user_action') as user_entry \gset
+select throws_ok($$ select audit.append('test.user_action') $$, '42501', null,
+  'user: audit.append is not executable by authenticated');
 select tests.clear_authentication();
-select results_eq(
-  format('select actor, actor_kind from audit.log where id = %s', :user_entry),
-  format($$ values (%L, 'user') $$, :'plain_user'),
-  'user append: actor = sub, kind user'
-);
 
 select set_config('role', 'service_role', true) as r,
        set_config('request.jwt.claims', '{"role": "service_role", "actor": "clerk-webhooks"}', true) as c \gset

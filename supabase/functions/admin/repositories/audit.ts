@@ -100,7 +100,9 @@ export function listAuditEntries(claims: UserClaims, page: AuditPage, context: R
        limit ${page.limit + 1}
     `;
     const recorded = tx`
-      select audit.append('audit.searched', 'audit', 'log', null, ${tx.json(searchDetails(page))}::jsonb)
+      select audit.append_staff_read('audit.searched', 'audit', 'log', null, ${
+      tx.json(searchDetails(page))
+    }::jsonb)
     `;
     const [entries] = await Promise.all([rows, recorded]);
     return entries;
@@ -138,7 +140,7 @@ export function verifyAuditChain(claims: UserClaims, scope: VerifyScope, context
         from audit.verify(${scope.afterId ?? null}::bigint, ${scope.hash ?? null}::text)
     `;
     await tx`
-      select audit.append('audit.verified', 'audit', 'log', null, ${
+      select audit.append_staff_read('audit.verified', 'audit', 'log', null, ${
       tx.json({
         ok: result.ok,
         entries_checked: Number(result.checked),

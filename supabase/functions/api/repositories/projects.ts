@@ -85,7 +85,7 @@ async function currentStatus(tx: Tx, claims: UserClaims, id: string): Promise<Pr
 /** Why a change did not apply, or the changed row. */
 export type ChangeOutcome =
   | { project: Row }
-  | { project?: undefined; status: ProjectStatus | undefined; restorable?: boolean };
+  | { project?: undefined; status: ProjectStatus | undefined };
 
 /** Updates a project that is not deleted. */
 export function updateProject(claims: UserClaims, id: string, patch: ProjectPatch): Promise<ChangeOutcome> {
@@ -107,14 +107,17 @@ export function updateProject(claims: UserClaims, id: string, patch: ProjectPatc
   });
 }
 
-/** Soft-deletes a project. Returns false when the caller cannot see it. Deleting twice is harmless. */
+/**
+ * Soft-deletes a project. Returns false when the caller cannot see it. Deleting twice is harmless.
+ * deleted_at follows status in the database (private.guard_project_change sets it to now()).
+ */
 export async function softDeleteProject(claims: UserClaims, id: string): Promise<boolean> {
   const [row] = await queryAsUser(claims, (tx) =>
     tx`
       with target as (
         select id, status from public.projects where id = ${id} and user_id = ${claims.sub}
       ), deleted as (
-        update public.projects p set status = 'deleted', deleted_at = now()
+        update public.projects p set status = 'deleted'
         from target t where p.id = t.id and t.status <> 'deleted'
       )
       select exists (select 1 from target) as found
@@ -122,17 +125,19 @@ export async function softDeleteProject(claims: UserClaims, id: string): Promise
   return row.found;
 }
 
-/** Restores a soft-deleted project inside the retention window (private.project_restore_window()). */
+/**
+ * Restores a soft-deleted project. The database keeps the rules for every client alike
+ * (private.guard_project_change): deleted_at is cleared with the status, and a project deleted
+ * longer ago than private.project_restore_window() is refused with P0001 `http:410`, which the
+ * error mapping answers as 410 Gone.
+ */
 export function restoreProject(claims: UserClaims, id: string): Promise<ChangeOutcome> {
   return withUser(claims, async (tx) => {
     const [project] = await tx`
-      update public.projects set status = 'active', deleted_at = null
+      update public.projects set status = 'active'
       where id = ${id} and user_id = ${claims.sub} and status = 'deleted'
-        and deleted_at > now() - private.project_restore_window()
       returning ${tx.unsafe(PROJECT_COLUMNS)}
     `;
-    if (project) return { project };
-    const status = await currentStatus(tx, claims, id);
-    return { status, restorable: status === "deleted" ? false : undefined };
+    return project ? { project } : { status: await currentStatus(tx, claims, id) };
   });
 }

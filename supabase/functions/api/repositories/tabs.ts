@@ -41,6 +41,10 @@ export type ReplaceOutcome =
  * are updated in place, new ones inserted. Positions end dense 0..n-1; the deferrable unique
  * constraint is checked at the end of the statement, so a reorder never trips it midway.
  * A concurrent replacement holding the row lock makes this one re-check the version and miss.
+ * The database moves tabs_version once per transaction for any tab change (a direct Data API
+ * write included, private.follow_tab_list_change); the bump here is that one move, so the tab
+ * writes after it move it no further. Tab ids are scoped to the project (primary key
+ * (project_id, id)): an id another user's tab carries creates a tab here like any unused uuid.
  */
 export function replaceTabs(
   claims: UserClaims,

@@ -20,9 +20,7 @@ import { profileFromClaims } from "../profile.ts";
 function changedProjectOr(outcome: ChangeOutcome) {
   if (outcome.project) return outcome.project;
   if (outcome.status === undefined) throw notFound("project");
-  if (outcome.status === "deleted" && outcome.restorable === false) {
-    throw new HttpError(410, "Gone", "the project was deleted too long ago to be restored");
-  }
+  // A restore past the window is refused by the database itself (410, see restoreProject).
   throw new HttpError(409, "Conflict", `the project is ${outcome.status}`);
 }
 

@@ -60,7 +60,7 @@ export function listRequests(caller: Caller, filter: ListFilter) {
        limit ${filter.limit + 1}
       ), viewed as (
         -- A page showing other people's requests is a staff action: one audit entry, ids only.
-        select audit.append('dsar.requests.listed', 'privacy', 'requests', null,
+        select audit.append_staff_read('dsar.requests.listed', 'privacy', 'requests', null,
                  jsonb_build_object('count', (select count(*) from page),
                                     'request_ids', (select jsonb_agg(p.id) from page p)))
          where exists (select 1 from page p where p.subject_user_id is distinct from (select auth.jwt()) ->> 'sub')
@@ -80,7 +80,7 @@ export async function getRequest(caller: Caller, id: string): Promise<Row | unde
         select ${tx.unsafe(REQUEST_COLUMNS)}
           from privacy.requests r
           left join lateral (
-            select audit.append('dsar.request.viewed', 'privacy', 'requests', r.id::text, '{}'::jsonb) as audit_id
+            select audit.append_staff_read('dsar.request.viewed', 'privacy', 'requests', r.id::text, '{}'::jsonb) as audit_id
              where r.subject_user_id is distinct from (select auth.jwt()) ->> 'sub'
           ) viewed on true
          where r.id = ${id}
