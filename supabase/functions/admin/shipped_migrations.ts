@@ -37,4 +37,6 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261121150500", name: "owner_foreign_key_indexes" },
   { version: "20261121160000", name: "users_last_seen_statistics" },
   { version: "20261121160100", name: "history_page_index" },
+  { version: "20261201160000", name: "lifecycle_job_index_probes" },
+  { version: "20261201160100", name: "tab_history_project_probe" },
 ];
