@@ -38,6 +38,7 @@
  * writes leave dead rows for autovacuum, and consume audit log ids, which the sealer skips).
  */
 import postgres from "postgres";
+import { dbUrl } from "../tools/settings.ts";
 import { configureDatabase, database } from "../supabase/functions/_shared/db.ts";
 import type { UserClaims } from "../supabase/functions/_shared/db.ts";
 import { getProject, listProjects } from "../supabase/functions/api/repositories/projects.ts";
@@ -96,7 +97,7 @@ const WARMUP_RUNS = 5;
 // tools/bench.sh hands the same arguments to every benchmark: ignore (but name) the others'.
 if (args.length > 0) console.error(`[bench:plans] ignoring arguments: ${args.join(" ")}`);
 
-const DB_URL = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+const DB_URL = dbUrl();
 /** A table is large when the planner believes it holds more rows than this (pg_class.reltuples). */
 const LARGE_TABLE_ROWS = 10_000;
 const log = (line: string) => console.error(`[bench:plans] ${line}`);
