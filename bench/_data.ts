@@ -35,8 +35,8 @@
  * the log is append-only, so they are never deleted here.
  */
 import postgres from "postgres";
+import { dbUrl } from "../tools/settings.ts";
 
-const DEFAULT_DB_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 /** Bumped when the shape of generated data changes: older data sets are then regenerated. */
 export const GENERATOR_VERSION = 2;
 const BENCH_PREFIX = "user_bench";
@@ -72,7 +72,7 @@ export interface DatasetSummary {
 }
 
 export interface EnsureOptions {
-  /** Defaults to SUPABASE_DB_URL or the local stack. */
+  /** Defaults to SUPABASE_DB_URL (tools/lib.sh: the local cluster on PG_PORT unless set). */
   dbUrl?: string;
   /** Keep data sets of other scales (default: replace them). */
   keepOthers?: boolean;
@@ -423,7 +423,7 @@ async function waitForInterruptedLoaders(sql: postgres.ReservedSql, log: (line: 
 export async function ensureDataset(scale: number, options: EnsureOptions = {}): Promise<DatasetSummary> {
   const plan = datasetPlan(scale);
   const log = options.log ?? ((line: string) => console.error(`[bench:data] ${line}`));
-  const url = options.dbUrl ?? Deno.env.get("SUPABASE_DB_URL") ?? DEFAULT_DB_URL;
+  const url = options.dbUrl ?? dbUrl();
   const sql = postgres(url, {
     max: LOADERS + 1,
     onnotice: () => {},
@@ -629,7 +629,7 @@ async function generate(
 export async function dropDatasets(options: EnsureOptions = {}, scale?: number): Promise<void> {
   const only = scale === undefined ? undefined : datasetPlan(scale).tag;
   const log = options.log ?? ((line: string) => console.error(`[bench:data] ${line}`));
-  const sql = postgres(options.dbUrl ?? Deno.env.get("SUPABASE_DB_URL") ?? DEFAULT_DB_URL, {
+  const sql = postgres(options.dbUrl ?? dbUrl(), {
     max: 1,
     onnotice: () => {},
     connection: { application_name: "bench-data", statement_timeout: 0 },

@@ -29,6 +29,7 @@
  * request timeouts, an overall deadline).
  */
 import postgres from "postgres";
+import { dbUrl, port } from "../tools/settings.ts";
 import { configureDatabase, database } from "../supabase/functions/_shared/db.ts";
 import type { UserClaims } from "../supabase/functions/_shared/db.ts";
 import { listProjects } from "../supabase/functions/api/repositories/projects.ts";
@@ -60,7 +61,7 @@ const SCALE = option("--scale", 0.1);
 const ROUNDS = 8;
 // tools/bench.sh hands the same arguments to every benchmark: ignore (but name) the others'.
 if (args.length > 0) console.error(`[bench:api] ignoring arguments: ${args.join(" ")}`);
-const DB_URL = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+const DB_URL = dbUrl();
 const STATEMENT_TIMEOUT_MS = 5_000;
 const PAGE = 20;
 const STATUSES = ["active", "archived"];
@@ -263,7 +264,7 @@ function claimsFor(sub: string): UserClaims {
     sid: "sess_bench",
     v: 2,
     azp: DEV_APP_ORIGIN,
-    iss: "http://127.0.0.1:54321/clerk",
+    iss: devIssuer(port("GATEWAY_PORT")),
     iat: now,
     nbf: now - 5,
     exp: now + 3600,

@@ -19,8 +19,9 @@
  * leave with the regular retention (docs/RUNBOOK.md, "Audit log").
  */
 import postgres from "postgres";
+import { dbUrl } from "../tools/settings.ts";
 
-const DB_URL = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+const DB_URL = dbUrl();
 
 function option(name: string, fallback: number): number {
   const index = Deno.args.indexOf(`--${name}`);

@@ -38,6 +38,7 @@
  * writes leave dead rows for autovacuum, and consume audit log ids, which the sealer skips).
  */
 import postgres from "postgres";
+import { dbUrl } from "../tools/settings.ts";
 import { configureDatabase, database } from "../supabase/functions/_shared/db.ts";
 import type { UserClaims } from "../supabase/functions/_shared/db.ts";
 import { getProject, listProjects } from "../supabase/functions/api/repositories/projects.ts";
@@ -64,10 +65,25 @@ function positive(name: string, fallback: number): number {
   const raw = option(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`[bench:plans] error: ${name} needs a positive number, got ${raw}`);
+    Deno.exit(2);
+  }
   return value;
 }
 const SCALE = positive("--scale", 1);
+/**
+ * Below this scale public.projects holds fewer than LARGE_TABLE_ROWS rows (10,000 at 0.01): the
+ * planner may rightly read the small tables whole, and the plans would say nothing about production.
+ */
+const MIN_SCALE = 0.01;
+if (SCALE < MIN_SCALE) {
+  console.error(
+    `[bench:plans] error: --scale ${SCALE} is too small to measure (below ${MIN_SCALE}, public.projects ` +
+      `holds fewer than 10,000 rows); use --scale ${MIN_SCALE} or more`,
+  );
+  Deno.exit(2);
+}
 const RUNS = Math.round(positive("--runs", 200));
 const MAX_SECONDS = positive("--max-seconds", 30);
 const ONLY = option("--only");
@@ -81,7 +97,7 @@ const WARMUP_RUNS = 5;
 // tools/bench.sh hands the same arguments to every benchmark: ignore (but name) the others'.
 if (args.length > 0) console.error(`[bench:plans] ignoring arguments: ${args.join(" ")}`);
 
-const DB_URL = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+const DB_URL = dbUrl();
 /** A table is large when the planner believes it holds more rows than this (pg_class.reltuples). */
 const LARGE_TABLE_ROWS = 10_000;
 const log = (line: string) => console.error(`[bench:plans] ${line}`);
@@ -610,11 +626,16 @@ async function buildScenarios(admin: postgres.Sql, plan: DatasetPlan): Promise<S
     select (select count(*) from public.projects where user_id = ${heavy})::int as heavy,
            (select count(*) from public.projects where user_id = ${typical})::int as typical`;
 
-  // A deep page: the cursor after ~1,000 rows of the heavy user's list.
+  // A deep page: the cursor after ~1,000 rows of the heavy user's list (at small scales, where the
+  // heavy user lists fewer, after half of them: still a cursor far from the first page).
+  const [listed] = await admin<{ count: number }[]>`
+    select count(*)::int as count from public.projects p
+    where p.user_id = ${heavy} and p.status = any(${["active", "archived"]}::text[])`;
+  const deepOffset = Math.min(1_000, Math.floor(listed.count / 2));
   const [deep] = await admin<{ updated_at: string; id: string }[]>`
     select p.updated_at::text as updated_at, p.id::text as id from public.projects p
     where p.user_id = ${heavy} and p.status = any(${["active", "archived"]}::text[])
-    order by p.updated_at desc, p.id desc offset 999 limit 1`;
+    order by p.updated_at desc, p.id desc offset ${Math.max(0, deepOffset - 1)} limit 1`;
 
   // Active projects of the heavy user, one per scenario that uses one: rolled-back writes leave
   // dead index entries in their project's key range until vacuum, which must not slow the others.
@@ -748,7 +769,7 @@ from generate_series(0, ${count - 1}) as g`,
     },
     {
       key: "projects.list.deep",
-      title: "project list, page after ~1,000 rows (keyset cursor), heavy user",
+      title: `project list, page after ~${fmt(deepOffset)} rows (keyset cursor), heavy user`,
       kind: "list",
       source: "api/repositories/projects.ts listProjects()",
       actor: heavyActor,
@@ -1352,7 +1373,9 @@ if (import.meta.main) {
   try {
     code = await main();
   } catch (error) {
-    console.error(`[bench:plans] ${(error as Error).stack ?? error}`);
+    // One line: the cause, not a stack trace (BENCH_DEBUG=1 prints the stack).
+    const detail = Deno.env.get("BENCH_DEBUG") ? (error as Error).stack : (error as Error).message;
+    console.error(`[bench:plans] error: ${detail ?? error}`);
   }
   Deno.exit(code);
 }

@@ -25,9 +25,10 @@
  * entries stay (that is what an erasure leaves behind).
  */
 import postgres from "postgres";
+import { dbUrl } from "../tools/settings.ts";
 import { ensureDataset } from "./_data.ts";
 
-const DB_URL = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+const DB_URL = dbUrl();
 
 function numberArgument(name: string, fallback: number): number {
   const index = Deno.args.indexOf(name);

@@ -7,10 +7,12 @@
  *
  *   deno run -A bench/webhooks.ts [--events 4000] [--connections 32]
  *
- * Starts its own gateway on a free port unless FUNCTIONS_URL is set; stops it when done.
+ * Starts its own gateway on a free port (against SUPABASE_DB_URL) unless given one with
+ * `--functions-url <url>` (e.g. $FUNCTIONS_URL of a running `npm run dev`); stops it when done.
  * Goal: at least 2,000 events/s over HTTP.
  */
 import postgres from "postgres";
+import { dbUrl } from "../tools/settings.ts";
 import {
   type Delivery,
   postDelivery,
@@ -21,7 +23,7 @@ import {
 } from "../tools/send_webhooks.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const DB_URL = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+const DB_URL = dbUrl();
 
 function numberArgument(name: string, fallback: number): number {
   const index = Deno.args.indexOf(name);
@@ -52,7 +54,8 @@ function freePort(): number {
 }
 
 async function startGateway(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const fromEnv = Deno.env.get("FUNCTIONS_URL");
+  const index = Deno.args.indexOf("--functions-url");
+  const fromEnv = index >= 0 ? Deno.args[index + 1] : undefined;
   if (fromEnv) return { url: fromEnv.replace(/\/+$/, ""), stop: () => Promise.resolve() };
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {

@@ -8,7 +8,7 @@ import { exportSPKI, importJWK, SignJWT, UnsecuredJWT } from "jose";
 import { adminSql, createUser, randomUserId } from "./_support/db.ts";
 import { bearer, tokenFor } from "./_support/auth.ts";
 import { call } from "./_support/http.ts";
-import { CLERK_ISSUER, GATEWAY_URL } from "./_support/env.ts";
+import { CLERK_ISSUER, DB_URL, FUNCTIONS_URL, GATEWAY_URL } from "./_support/env.ts";
 import { devKey, foreignKey } from "../tools/dev_issuer.ts";
 import { TcpProxy } from "./_support/tcp_proxy.ts";
 import { startGateway } from "./_support/gateway.ts";
@@ -119,8 +119,11 @@ Deno.test("projects: create, read, update, archive, soft delete, restore, over r
   });
   assertEquals(created.status, 201);
   assertEquals(created.json.name, "Spaced");
-  assertEquals(created.headers.get("location"), `/api/projects/${created.json.id}`);
+  // The public URL (with /functions/v1), which leads to the project.
+  assertEquals(created.headers.get("location"), `${FUNCTIONS_URL}/api/projects/${created.json.id}`);
   const id = created.json.id;
+  const followed = await fetch(created.headers.get("location")!, { headers });
+  assertEquals([followed.status, (await followed.json()).id], [200, id]);
 
   assertEquals((await api(`/projects/${id}`, { headers })).json.description, "d");
   const cleared = await api(`/projects/${id}`, { method: "PATCH", headers, body: { description: null } });
@@ -490,7 +493,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const proxy = new TcpProxy(
-      Number(new URL(Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://x@127.0.0.1:54322").port || 5432),
+      Number(new URL(DB_URL).port || 5432),
     );
     proxy.start();
     const gateway = await startGateway({
@@ -541,14 +544,5 @@ Deno.test({
       await gateway.stop();
       proxy.stop();
     }
-  },
-});
-
-// Close the shared admin connection after the last test of this file.
-Deno.test({
-  name: "teardown",
-  sanitizeResources: false,
-  fn: async () => {
-    await adminSql.end({ timeout: 1 });
   },
 });

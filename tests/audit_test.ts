@@ -252,6 +252,7 @@ dbTest("head(): the sealed head, ready to checkpoint outside the database", asyn
   assertEquals(chain?.hash, head.hash);
 });
 
-dbTest("teardown: close the in-process pool", async () => {
+// The in-process pool, closed after the last test of this file.
+Deno.test.afterAll(async () => {
   await database().end();
 });

@@ -17,7 +17,8 @@ import postgres from "postgres";
 import { adminSql, createUser } from "./_support/db.ts";
 import { bearer } from "./_support/auth.ts";
 import { call } from "./_support/http.ts";
-import { DB_URL, ROOT } from "./_support/env.ts";
+import { DB_URL, DEPLOY_PG_PORT, ROOT } from "./_support/env.ts";
+import { localDbUrl, port } from "../tools/settings.ts";
 import { SHIPPED_MIGRATIONS } from "../supabase/functions/admin/shipped_migrations.ts";
 import { compareMigrations } from "../supabase/functions/admin/routes/migrations.ts";
 import { jobProblems } from "../supabase/functions/admin/routes/jobs.ts";
@@ -25,8 +26,8 @@ import type { JobHealthRow } from "../supabase/functions/admin/repositories/jobs
 import { readMigrations, renderModule } from "../tools/gen_shipped_migrations.ts";
 import { compareStats } from "../tools/db_restore_check.ts";
 
-const LOCAL = DB_URL.includes("127.0.0.1:54322");
-const SCRATCH_PORT = 54339;
+const LOCAL = DB_URL === localDbUrl(port("PG_PORT"));
+const SCRATCH_PORT = DEPLOY_PG_PORT;
 const SCRATCH_URL = `postgresql://postgres:postgres@127.0.0.1:${SCRATCH_PORT}/postgres`;
 const SCRATCH_ENV = { PG_CLUSTER: "pg-jobs-test", PG_PORT: String(SCRATCH_PORT), SUPABASE_DB_URL: "" };
 const LIFECYCLE_JOBS = [

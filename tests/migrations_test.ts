@@ -8,14 +8,16 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import postgres from "postgres";
-import { DB_URL, ROOT } from "./_support/env.ts";
+import { DB_URL, ROLLBACK_PG_PORT, ROOT } from "./_support/env.ts";
+import { localDbUrl, port } from "../tools/settings.ts";
+import { typescriptOnly } from "../tools/db_types.ts";
 
 const MIGRATIONS_DIR = `${ROOT}supabase/migrations`;
 const ROLLBACKS_DIR = `${ROOT}supabase/rollbacks`;
-const SCRATCH_PORT = 54329;
+const SCRATCH_PORT = ROLLBACK_PG_PORT;
 const SCRATCH_URL = `postgresql://postgres:postgres@127.0.0.1:${SCRATCH_PORT}/postgres`;
 const SUPABASE = `${ROOT}node_modules/.bin/supabase`;
-const LOCAL = DB_URL.includes("127.0.0.1:54322");
+const LOCAL = DB_URL === localDbUrl(port("PG_PORT"));
 
 /** Runs a command; resolves to its stdout (with `.stderr` attached), throws on a non-zero exit. */
 async function run(command: string, args: string[], env: Record<string, string> = {}) {
@@ -183,7 +185,7 @@ Deno.test("generated database types are committed and current", async () => {
   ]);
   const committed = await Deno.readTextFile(`${ROOT}supabase/functions/_shared/database.types.ts`);
   assert(
-    generated.trim() === committed.trim(),
+    typescriptOnly(generated).trim() === committed.trim(),
     "supabase/functions/_shared/database.types.ts is stale: run `npm run db:types`",
   );
 });

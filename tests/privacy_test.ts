@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertExists, assertMatch, assertNotEquals } from "@std/assert";
 import { createClient } from "@supabase/supabase-js";
-import { adminSql, createUser, randomUserId } from "./_support/db.ts";
+import { adminSql, createUser, randomUserId, waitUntilBlockedBy } from "./_support/db.ts";
 import { bearer, tokenFor } from "./_support/auth.ts";
 import { call } from "./_support/http.ts";
 import type { CallOptions } from "./_support/http.ts";
@@ -301,7 +301,7 @@ dbTest("permission matrix: subject, stranger, support, admin on one request", as
   const created = await createRequest(subject, { kind: "export" });
   assertEquals(created.status, 201, created.text);
   const id = created.json.id;
-  assertEquals(created.headers.get("location"), `/privacy/requests/${id}`);
+  assertEquals(created.headers.get("location"), `${FUNCTIONS_URL}/privacy/requests/${id}`);
   assertEquals([created.json.requested_as, created.json.status], ["subject", "completed"]);
 
   // The subject and staff see it (get, list, download); the stranger gets 404 everywhere.
@@ -393,9 +393,10 @@ dbTest(
     await privacy("/requests", { headers }); // a rate-limit row and a read
     const created = await createRequest(subject, { kind: "export" });
     assertEquals(created.status, 201);
-    assertEquals(created.json.export_url, `/privacy/requests/${created.json.id}/export`);
+    assertEquals(created.json.export_url, `${FUNCTIONS_URL}/privacy/requests/${created.json.id}/export`);
 
-    const response = await fetch(`${FUNCTIONS_URL}${created.json.export_url}`, { headers });
+    // Followed as given: the public URL leads to the download.
+    const response = await fetch(created.json.export_url, { headers });
     assertEquals(response.status, 200);
     assertEquals(response.headers.get("content-type"), "application/json; charset=utf-8");
     assertEquals(
@@ -636,11 +637,13 @@ dbTest("a webhook update arriving during an erasure waits for it, then finds the
     const [{ status }] = await tx`select privacy.run_erasure(${id}::uuid) as status`;
     assertEquals(status, "completed");
 
-    // The erasure holds the exclusive lock on the Clerk id until it commits.
+    // The erasure holds the exclusive lock on the Clerk id until it commits: the webhook's
+    // backend is seen waiting for a lock of this transaction, and has not answered.
+    const [{ pid }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
     let settled = false;
     webhook = deliver(userEvent("user.updated", subject, { updatedAt: Date.now(), firstName: "Back" }));
     webhook.then(() => settled = true, () => settled = true);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await waitUntilBlockedBy(pid);
     assertEquals(settled, false, "the webhook waits for the erasure");
     await tx`commit`;
   } catch (error) {
@@ -837,14 +840,9 @@ dbTest("list: keyset pagination over the caller's requests, newest first", async
   assertNotEquals(seen[0], undefined);
 });
 
-// Close the shared admin connection and the helpers after the last test of this file.
-Deno.test({
-  name: "teardown",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    await clerkGateway?.stop();
-    await clerkStandIn.server?.shutdown();
-    await adminSql.end({ timeout: 1 });
-  },
+// The helpers this file started, stopped after its last test (the admin connection closes itself:
+// tests/_support/db.ts).
+Deno.test.afterAll(async () => {
+  await clerkGateway?.stop();
+  await clerkStandIn.server?.shutdown();
 });

@@ -615,10 +615,11 @@ dbTest("database lost and back within one process: 503 while unplugged, then app
     assertEquals([warm.status, warm.json.outcome], [200, "applied"]);
 
     proxy.stop();
-    // Let the function's pool see its connections close. A request racing the close can hit a
-    // postgres.js write on a closed socket that throws outside any promise and ends the process
-    // (reported; Svix would retry into a fresh isolate, so still nothing lost).
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // Wait until the function's pool has closed its connections (seen in the kernel's socket
+    // table). A request racing the close can hit a postgres.js write on a closed socket that
+    // throws outside any promise and ends the process (reported; Svix would retry into a fresh
+    // isolate, so still nothing lost).
+    await proxy.clientsClosed();
     const userId = randomUserId("whplug");
     const delivery = signDelivery(SECRET, userEvent("user.created", userId));
     const refused = await send(delivery, url);
@@ -697,12 +698,3 @@ dbTest(
     }
   },
 );
-
-// Close the shared admin connection after the last test of this file.
-Deno.test({
-  name: "teardown",
-  sanitizeResources: false,
-  fn: async () => {
-    await adminSql.end({ timeout: 1 });
-  },
-});

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: every benchmark in bench/ (each prints its own figures and ratios), one after
-# the other against the local stack. Benchmarks assert nothing; tests do.
+# the other against the local stack (PG_PORT, or SUPABASE_DB_URL; tools/lib.sh). Benchmarks assert
+# nothing; tests do. bench/webhooks.ts and bench/api.ts start their own gateways on free ports.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash tools/db.sh start

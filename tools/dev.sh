@@ -1,13 +1,39 @@
 #!/usr/bin/env bash
 # `npm run dev`: the whole local stack, kept in the foreground until Ctrl-C.
-#   database   127.0.0.1:54322 (migrations + seed applied; or SUPABASE_DB_URL)
-#   functions  http://127.0.0.1:54321/functions/v1/<name>
-#   dev issuer http://127.0.0.1:54321/clerk (JWKS at /clerk/.well-known/jwks.json)
+#   database   127.0.0.1:$PG_PORT (migrations + seed applied; or SUPABASE_DB_URL)
+#   functions  http://127.0.0.1:$GATEWAY_PORT/functions/v1/<name>
+#   dev issuer http://127.0.0.1:$GATEWAY_PORT/clerk (JWKS at /clerk/.well-known/jwks.json)
+# Ports: tools/lib.sh (README, "Ports and databases"). Ctrl-C stops the gateway; Postgres keeps
+# running (`npm run db:stop` stops it), so the next `npm run dev` starts in a second.
+# The gateway restarts when a file under supabase/functions/ or tools/ changes.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+
+# Before anything else: a second `npm run dev` (or anything on the port) fails here, in one line.
+if (exec 3<>"/dev/tcp/127.0.0.1/$GATEWAY_PORT") 2>/dev/null; then
+  die "port $GATEWAY_PORT in use (is \`npm run dev\` already running? another port: GATEWAY_PORT=<port> npm run dev)"
+fi
+
 bash tools/db.sh start
 export SUPABASE_DB_URL="$(db_url)"
-log "serving functions at http://127.0.0.1:$GATEWAY_PORT/functions/v1 (Ctrl-C to stop)"
+export FUNCTIONS_URL="http://127.0.0.1:$GATEWAY_PORT/functions/v1"
+
+on_exit() {
+  if using_external_db; then return; fi
+  log "gateway stopped; PostgreSQL keeps running on 127.0.0.1:$PG_PORT (npm run db:stop stops it)"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+log "serving functions at $FUNCTIONS_URL (Ctrl-C to stop)"
 log "a token for curl:  npm run -s token -- user_2devExample"
-exec deno run --allow-net --allow-env --allow-read --allow-write=.local --allow-run \
-  --watch=supabase/functions/ tools/gateway.ts --port "$GATEWAY_PORT"
+while true; do
+  set +e
+  deno run --allow-net --allow-env --allow-read --allow-write=.local \
+    tools/gateway.ts --port "$GATEWAY_PORT" --watch
+  status=$?
+  set -e
+  # 75: a watched file changed (tools/gateway.ts RESTART_STATUS); anything else ends the stack.
+  [ "$status" -eq 75 ] || exit "$status"
+  log "restarting the gateway"
+done

@@ -39,10 +39,18 @@ export async function devKey(): Promise<StoredKey> {
   if (cached) return cached;
   try {
     cached = JSON.parse(await Deno.readTextFile(KEY_FILE)) as StoredKey;
-  } catch {
-    await Deno.mkdir(DEV_DIR, { recursive: true });
-    cached = await createKey();
-    await Deno.writeTextFile(KEY_FILE, JSON.stringify(cached), { mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.mkdir(DEV_DIR, { recursive: true, mode: 0o700 });
+    const key = await createKey();
+    try {
+      // createNew: two processes starting at once keep one key (the first written), not two.
+      await Deno.writeTextFile(KEY_FILE, JSON.stringify(key), { mode: 0o600, createNew: true });
+      cached = key;
+    } catch (writeError) {
+      if (!(writeError instanceof Deno.errors.AlreadyExists)) throw writeError;
+      cached = JSON.parse(await Deno.readTextFile(KEY_FILE)) as StoredKey;
+    }
   }
   return cached;
 }

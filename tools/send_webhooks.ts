@@ -3,23 +3,26 @@
  * user.created, user.updated, session.created, session.ended, user.deleted for one random user,
  * then the user.created delivery again (a replay, answered as a duplicate).
  *
- *   deno run -A tools/send_webhooks.ts [--url <function url>] [--user <user_...>]
- *   npm run webhooks:send
+ *   npm run webhooks:send [-- --url <function url>] [-- --user <user_...>]
  *
- * Default URL: http://127.0.0.1:54321/functions/v1/clerk-webhooks; the secret is
- * CLERK_WEBHOOK_SIGNING_SECRET or the development secret of tools/dev_env.ts. Signs with the svix
- * library's Webhook.sign. Also a small library for the tests and the benchmark.
+ * Default URL: $FUNCTIONS_URL/clerk-webhooks (the gateway on GATEWAY_PORT, tools/lib.sh); the
+ * secret is CLERK_WEBHOOK_SIGNING_SECRET or the development secret of tools/dev_env.ts. Signs with
+ * the svix library's Webhook.sign. Also a small library for the tests and the benchmark.
  */
 import { Webhook } from "svix";
-import { developmentEnvironment } from "./dev_env.ts";
+import { devWebhookSecret } from "./dev_env.ts";
+import { fail, functionsUrl } from "./settings.ts";
 
-export const DEFAULT_WEBHOOK_URL = "http://127.0.0.1:54321/functions/v1/clerk-webhooks";
+/** The local clerk-webhooks function (FUNCTIONS_URL, exported by tools/lib.sh). */
+export function defaultWebhookUrl(): string {
+  return `${functionsUrl()}/clerk-webhooks`;
+}
 
 /** The signing secret the local functions use (CLERK_WEBHOOK_SIGNING_SECRET or the dev secret). */
 export async function webhookSecret(): Promise<string> {
   const fromEnv = Deno.env.get("CLERK_WEBHOOK_SIGNING_SECRET")?.trim();
   if (fromEnv) return fromEnv;
-  return (await developmentEnvironment(54321)).CLERK_WEBHOOK_SIGNING_SECRET;
+  return await devWebhookSecret();
 }
 
 /** A Svix message id (msg_ + 27 alphanumerics, like Svix's KSUID-based ids). */
@@ -194,7 +197,7 @@ if (import.meta.main) {
     const index = Deno.args.indexOf(name);
     return index >= 0 ? Deno.args[index + 1] : undefined;
   };
-  const url = argument("--url") ?? DEFAULT_WEBHOOK_URL;
+  const url = argument("--url") ?? defaultWebhookUrl();
   const userId = argument("--user") ?? sampleUserId("sample");
   const secret = await webhookSecret();
   const now = Date.now();
@@ -232,8 +235,7 @@ if (import.meta.main) {
       );
       if (status >= 300) failed = true;
     } catch (error) {
-      console.error(`${label}: ${error instanceof Error ? error.message : error} (is the gateway running?)`);
-      Deno.exit(1);
+      fail(`${label}: ${error instanceof Error ? error.message : error} (is \`npm run dev\` running?)`);
     }
   }
   if (failed) Deno.exit(1);

@@ -1,10 +1,18 @@
 /**
- * Where the integration tests find the stack. tools/test.sh exports these; running a single test
- * file by hand against `npm run dev` works with the defaults.
+ * Where the integration tests find the stack: the settings tools/lib.sh exports (README, "Ports
+ * and databases"). `npm test` runs them against the tests' own cluster and gateway; one file by
+ * hand, with the same settings: `bash tools/run.sh deno test -A tests/api_test.ts` (against
+ * `npm run dev`: the development database and gateway). Without them, a test file stops at once
+ * with one line saying how to run it (tools/settings.ts), rather than guess a port.
  */
-export const DB_URL = Deno.env.get("SUPABASE_DB_URL") ??
-  "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
-export const FUNCTIONS_URL = Deno.env.get("FUNCTIONS_URL") ?? "http://127.0.0.1:54321/functions/v1";
+import { dbUrl, functionsUrl, port } from "../../tools/settings.ts";
+
+export const DB_URL = dbUrl();
+export const FUNCTIONS_URL = functionsUrl();
 export const GATEWAY_URL = FUNCTIONS_URL.replace(/\/functions\/v1$/, "");
-export const CLERK_ISSUER = Deno.env.get("CLERK_ISSUER") ?? `${GATEWAY_URL}/clerk`;
+export const CLERK_ISSUER = Deno.env.get("CLERK_ISSUER") || `${GATEWAY_URL}/clerk`;
+/** Scratch cluster of the migration round trip (tests/migrations_test.ts). */
+export const ROLLBACK_PG_PORT = port("ROLLBACK_PG_PORT");
+/** Scratch cluster of the deploy and restore checks (tests/jobs_test.ts). */
+export const DEPLOY_PG_PORT = port("DEPLOY_PG_PORT");
 export const ROOT = new URL("../../", import.meta.url).pathname;

@@ -50,6 +50,32 @@ export class TcpProxy {
     close();
   }
 
+  /**
+   * After stop(): resolves once every client has closed its end, i.e. the process on the other
+   * side (a gateway's connection pool) has seen the connection go. Read from the kernel's socket
+   * table (/proc/net/tcp): a client socket to this port stays ESTABLISHED or CLOSE_WAIT until its
+   * owner closes it. Throws after `timeoutMs`.
+   */
+  async clientsClosed(timeoutMs = 10_000): Promise<void> {
+    const port = this.port.toString(16).toUpperCase().padStart(4, "0");
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const table = await Deno.readTextFile("/proc/net/tcp");
+      const open = table.split("\n").slice(1).filter((line) => {
+        const [, , remote, state] = line.trim().split(/\s+/);
+        // 01 ESTABLISHED, 08 CLOSE_WAIT: the client still holds the socket.
+        return remote === `0100007F:${port}` && (state === "01" || state === "08");
+      });
+      if (open.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${open.length} client connection(s) to proxy port ${this.port} still open after ${timeoutMs} ms`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   stop(): void {
     this.#listener?.close();
     this.#listener = undefined;

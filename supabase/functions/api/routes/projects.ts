@@ -15,6 +15,7 @@ import {
 } from "../repositories/projects.ts";
 import type { ChangeOutcome } from "../repositories/projects.ts";
 import { profileFromClaims } from "../profile.ts";
+import { publicUrl } from "../../_shared/public_url.ts";
 
 /** Turns a change that did not apply into the right answer; another user's project is a 404. */
 function changedProjectOr(outcome: ChangeOutcome) {
@@ -43,7 +44,7 @@ export const projectRoutes = new Hono<SessionEnv>()
   .post("/", validate("json", CreateProjectBody), async (c) => {
     const claims = c.get("claims");
     const project = await createProject(claims, profileFromClaims(claims), c.req.valid("json"));
-    c.header("location", `${new URL(c.req.url).pathname}/${project.id}`);
+    c.header("location", publicUrl(`${new URL(c.req.url).pathname}/${project.id}`));
     return c.json(project, 201);
   })
   .get("/:id", validate("param", ProjectIdParam), async (c) => {

@@ -19,6 +19,7 @@ import {
   getRequest,
   listRequests,
 } from "../repositories/requests.ts";
+import { publicUrl } from "../../_shared/public_url.ts";
 
 /** The API shape of a request: the row, plus where to download a completed export. */
 function present(row: Row, basePath: string) {
@@ -31,11 +32,11 @@ function present(row: Row, basePath: string) {
   };
 }
 
-/** /privacy/requests, whatever the mount path. */
+/** The public URL of /privacy/requests (or of one request), whatever the mount path. */
 function requestsPath(url: string, id?: string): string {
   const path = new URL(url).pathname;
   const base = path.slice(0, path.indexOf("/requests") + "/requests".length);
-  return id ? `${base}/${id}` : base;
+  return publicUrl(id ? `${base}/${id}` : base);
 }
 
 export const requestRoutes = new Hono<SessionEnv>()
