@@ -4,12 +4,18 @@
  * One remote JWKS per isolate (created with the verifier, never per request). jose caches the key
  * set and refetches it when a token names an unknown `kid` (Clerk key rotation), at most once per
  * cooldown window, so a flood of forged kids cannot turn into a refetch storm.
+ *
+ * A token we cannot check is not a bad token: when Clerk's key set cannot be fetched (jose's
+ * JWKSTimeout, a non-200 answer, unparsable JSON, a refused connection surfacing as fetch's
+ * TypeError) the answer is 503 with Retry-After, never 401 (client apps sign their users out on a
+ * 401). While the endpoint is down, a key set fetched earlier keeps verifying the tokens it can.
  */
-import { createRemoteJWKSet, jwtVerify } from "jose";
-import type { JWTPayload } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import type { JWTHeaderParameters, JWTPayload, KeyObject } from "jose";
+import type { FlattenedJWSInput } from "jose";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./http.ts";
-import { unauthorized } from "./errors.ts";
+import { HttpError, unauthorized } from "./errors.ts";
 import type { UserClaims } from "./db.ts";
 
 /** Clerk user ids: `user_` followed by an alphanumeric id. */
@@ -30,13 +36,58 @@ export interface SessionClaims extends UserClaims, JWTPayload {
 
 export type SessionEnv = AppEnv & { Variables: AppEnv["Variables"] & { claims: SessionClaims } };
 
-export function createSessionVerifier(options: SessionVerifierOptions) {
-  const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
+/** Seconds a client should wait before retrying while Clerk's key set is unreachable. */
+const KEYS_RETRY_AFTER_SECONDS = 5;
+
+const keysUnavailable = () =>
+  new HttpError(503, "Service Unavailable", "the session keys could not be fetched; retry shortly", {
+    headers: { "retry-after": String(KEYS_RETRY_AFTER_SECONDS) },
+  });
+
+/**
+ * Errors of the key lookup that say something about the TOKEN (no key with its kid or alg), as
+ * opposed to the key set endpoint being unreachable or broken.
+ */
+function isTokenKeyError(error: unknown): boolean {
+  return error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys;
+}
+
+export interface SessionVerifierTuning {
+  /** How long one key set fetch may take (ms); jose's JWKSTimeout after that. */
+  jwksTimeoutMs?: number;
+}
+
+export function createSessionVerifier(options: SessionVerifierOptions & SessionVerifierTuning) {
+  const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: 30_000,
     cacheMaxAge: 10 * 60_000,
-    timeoutDuration: 5_000,
+    timeoutDuration: options.jwksTimeoutMs ?? 5_000,
   });
   const issuer = options.issuer.replace(/\/+$/, "");
+  const clockTolerance = options.clockToleranceSeconds ?? 5;
+
+  /**
+   * The key lookup jwtVerify calls. A failure to reach the key set becomes a 503; when a key set
+   * was fetched before (it goes stale after cacheMaxAge and jose then refetches first), that one
+   * is used instead, so an outage of Clerk's endpoint does not stop tokens signed with known keys.
+   */
+  async function keys(header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (isTokenKeyError(error)) throw error;
+      const known = remote.jwks();
+      if (known) {
+        try {
+          return await createLocalJWKSet(known)(header, token);
+        } catch {
+          // not among the keys we know: cannot tell without the endpoint
+        }
+      }
+      throw keysUnavailable();
+    }
+  }
 
   /**
    * Tokens already verified, until they expire. Clerk session tokens live about a minute and a
@@ -59,12 +110,17 @@ export function createSessionVerifier(options: SessionVerifierOptions) {
 
   /** Verifies a Clerk session token; throws (mapped to 401) when anything is off. */
   async function verifyToken(token: string): Promise<SessionClaims> {
-    const { payload } = await jwtVerify(token, jwks, {
+    const { payload } = await jwtVerify(token, keys, {
       issuer,
       algorithms: ["RS256"],
-      clockTolerance: options.clockToleranceSeconds ?? 5,
+      clockTolerance,
       requiredClaims: ["sub", "exp", "iat"],
     });
+    // jose checks `iat` only with maxTokenAge; Clerk's SDK refuses a token issued more than the
+    // clock skew in the future (assertIssuedAtClaim: iat > now + skew), and so do we.
+    if (typeof payload.iat !== "number" || payload.iat > Date.now() / 1000 + clockTolerance) {
+      throw unauthorized("the session token was issued in the future");
+    }
     if (typeof payload.sub !== "string" || !CLERK_USER_ID.test(payload.sub)) {
       throw unauthorized("the session token has no valid subject");
     }

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../_shared/http.ts";
 import { badRequest } from "../../_shared/errors.ts";
+import { parseJsonBody } from "../../_shared/body.ts";
 import { log } from "../../_shared/log.ts";
 import { parseClerkEvent, SVIX_ID } from "../events.ts";
 import { SignatureRejected } from "../verify.ts";
@@ -36,7 +37,8 @@ export function receiveRoutes(verify: WebhookVerifier) {
 
     let event;
     try {
-      event = parseClerkEvent(svixId, JSON.parse(rawBody));
+      // Signed by Clerk, yet parsed with the same checks as any body (syntax, depth, storable text).
+      event = parseClerkEvent(svixId, parseJsonBody(rawBody));
     } catch (error) {
       log.warn("clerk webhook malformed", { request_id: c.get("requestId"), svix_id: svixId });
       throw error;
