@@ -16,6 +16,7 @@ import type { FlattenedJWSInput } from "jose";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./http.ts";
 import { HttpError, unauthorized } from "./errors.ts";
+import { describeError, log } from "./log.ts";
 import type { UserClaims } from "./db.ts";
 
 /** Clerk user ids: `user_` followed by an alphanumeric id. */
@@ -56,12 +57,14 @@ function isTokenKeyError(error: unknown): boolean {
 export interface SessionVerifierTuning {
   /** How long one key set fetch may take (ms); jose's JWKSTimeout after that. */
   jwksTimeoutMs?: number;
+  /** How long a fetched key set is used before it is fetched again (ms). */
+  jwksCacheMaxAgeMs?: number;
 }
 
 export function createSessionVerifier(options: SessionVerifierOptions & SessionVerifierTuning) {
   const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: 30_000,
-    cacheMaxAge: 10 * 60_000,
+    cacheMaxAge: options.jwksCacheMaxAgeMs ?? 10 * 60_000,
     timeoutDuration: options.jwksTimeoutMs ?? 5_000,
   });
   const issuer = options.issuer.replace(/\/+$/, "");
@@ -85,6 +88,8 @@ export function createSessionVerifier(options: SessionVerifierOptions & SessionV
           // not among the keys we know: cannot tell without the endpoint
         }
       }
+      // The 503's own log line says only "unavailable"; this one says why (timeout, status, refused).
+      log.warn("session keys unavailable", { jwks_url: options.jwksUrl, ...describeError(error) });
       throw keysUnavailable();
     }
   }
