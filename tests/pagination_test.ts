@@ -194,3 +194,31 @@ Deno.test("project history: an id cursor past bigint is a 400", async () => {
   );
   assertEquals(ok.status, 200, ok.text);
 });
+
+Deno.test("forged cursors never reach the database: 30 in a row, then the pool still serves at once", async () => {
+  // Before: each impossible instant made postgres.js throw inside its protocol handler; with
+  // prepared statements (the gateway's default) about five such requests wedged the pool.
+  const userId = await createUser();
+  const staffId = await createUser("admin");
+  const headers = await bearer(userId);
+  const staff = await bearer(staffId);
+  const forged = cursorOf(["2026-02-30T25:61:00.000000Z", crypto.randomUUID()]);
+  const responses = await Promise.all(
+    Array.from(
+      { length: 30 },
+      (_, i) =>
+        i % 3 === 0
+          ? call("api", `/projects?cursor=${forged}`, { headers })
+          : i % 3 === 1
+          ? call("privacy", `/requests?cursor=${forged}`, { headers })
+          : call("admin", `/audit?cursor=${cursorOf(["2026-13-01T00:00:00.000000Z", "1"])}`, {
+            headers: staff,
+          }),
+    ),
+  );
+  for (const response of responses) assertEquals(response.status, 400, response.text);
+  const started = performance.now();
+  const page = await call("api", "/projects?limit=1", { headers });
+  assertEquals(page.status, 200, page.text);
+  assert(performance.now() - started < 5_000, "answered without waiting for a wedged connection");
+});
