@@ -161,6 +161,12 @@ Deno.test({
       const during = await ask(app, await token("user_authtest2"));
       assertEquals(during.status, 200, JSON.stringify(during.body));
       assertEquals(during.body.sub, "user_authtest2");
+      // Right after a failed fetch, requests use the known keys without waiting on the endpoint.
+      const hitsAfterFailure = jwks.hits;
+      for (let i = 0; i < 3; i++) {
+        assertEquals((await ask(app, await token(`user_authtest3${i}`))).status, 200);
+      }
+      assertEquals(jwks.hits, hitsAfterFailure, "no refetch during the outage backoff");
       assertUnavailable(
         await ask(app, await token(undefined, { foreign: true })),
         "unknown kid during outage",

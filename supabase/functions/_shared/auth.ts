@@ -39,6 +39,8 @@ export type SessionEnv = AppEnv & { Variables: AppEnv["Variables"] & { claims: S
 
 /** Seconds a client should wait before retrying while Clerk's key set is unreachable. */
 const KEYS_RETRY_AFTER_SECONDS = 5;
+/** After a failed key set fetch, how long known keys are used without trying the endpoint again. */
+const KEYS_OUTAGE_BACKOFF_MS = 5_000;
 
 const keysUnavailable = () =>
   new HttpError(503, "Service Unavailable", "the session keys could not be fetched; retry shortly", {
@@ -70,26 +72,48 @@ export function createSessionVerifier(options: SessionVerifierOptions & SessionV
   const issuer = options.issuer.replace(/\/+$/, "");
   const clockTolerance = options.clockToleranceSeconds ?? 5;
 
+  /** The last key set fetched, as a local set (rebuilt when jose fetched a new one). */
+  let knownKeys: { jwks: object; lookup: ReturnType<typeof createLocalJWKSet> } | undefined;
+  function lastKnownKeys() {
+    const jwks = remote.jwks();
+    if (!jwks) return undefined;
+    if (knownKeys?.jwks !== jwks) knownKeys = { jwks, lookup: createLocalJWKSet(jwks) };
+    return knownKeys.lookup;
+  }
+  /** When fetching the key set last failed: for a while after, requests do not wait for it again. */
+  let keysFailedAt = Number.NEGATIVE_INFINITY;
+
   /**
    * The key lookup jwtVerify calls. A failure to reach the key set becomes a 503; when a key set
    * was fetched before (it goes stale after cacheMaxAge and jose then refetches first), that one
-   * is used instead, so an outage of Clerk's endpoint does not stop tokens signed with known keys.
+   * is used instead, so an outage of Clerk's endpoint does not stop tokens signed with known keys,
+   * and for KEYS_OUTAGE_BACKOFF_MS after a failure requests use it without waiting for another
+   * fetch to time out.
    */
   async function keys(header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
+    const known = lastKnownKeys();
+    if (known && Date.now() - keysFailedAt < KEYS_OUTAGE_BACKOFF_MS) {
+      try {
+        return await known(header, token);
+      } catch {
+        throw keysUnavailable(); // an unknown kid may be a rotated key we cannot fetch right now
+      }
+    }
     try {
       return await remote(header, token);
     } catch (error) {
       if (isTokenKeyError(error)) throw error;
-      const known = remote.jwks();
-      if (known) {
+      keysFailedAt = Date.now();
+      // The 503's own log line says only "unavailable"; this one says why (timeout, status, refused).
+      log.warn("session keys unavailable", { jwks_url: options.jwksUrl, ...describeError(error) });
+      const fallback = lastKnownKeys();
+      if (fallback) {
         try {
-          return await createLocalJWKSet(known)(header, token);
+          return await fallback(header, token);
         } catch {
           // not among the keys we know: cannot tell without the endpoint
         }
       }
-      // The 503's own log line says only "unavailable"; this one says why (timeout, status, refused).
-      log.warn("session keys unavailable", { jwks_url: options.jwksUrl, ...describeError(error) });
       throw keysUnavailable();
     }
   }
