@@ -469,7 +469,9 @@ Deno.test("request ids are echoed or generated; unknown routes are problem+json 
   assertEquals(echoed.headers.get("x-request-id"), "req-123");
   const generated = await api("/health", { headers: { "x-request-id": "bad id with spaces" } });
   assertNotEquals(generated.headers.get("x-request-id"), "bad id with spaces");
-  const missing = await api("/nope");
+  // Deny by default: without a token an unknown path is a 401 like every non-public route.
+  assertEquals((await api("/nope")).status, 401);
+  const missing = await api("/nope", { headers: await bearer(randomUserId()) });
   assertEquals(missing.status, 404);
   assertEquals(missing.headers.get("content-type"), "application/problem+json");
 });

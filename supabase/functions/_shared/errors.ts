@@ -108,6 +108,27 @@ const STATUS_TITLES: Record<number, string> = {
   503: "Service Unavailable",
 };
 
+/**
+ * Input the database itself refused. The edge checks these first (body.ts, validation.ts,
+ * pagination.ts), so reaching here means a check is missing somewhere; it is still the caller's
+ * input, never a 500.
+ */
+function fromRefusedInput(code: string): HttpError | undefined {
+  switch (code) {
+    case "22021": // character_not_in_repertoire: a NUL byte (or invalid UTF-8) in text
+    case "22P05": // untranslatable_character: \u0000 in jsonb
+      return badRequest("a text value contains a character the database cannot store (NUL)");
+    case "22003": // numeric_value_out_of_range
+      return new HttpError(422, "Unprocessable Content", "a number is out of range");
+    case "22007": // invalid_datetime_format
+    case "22008": // datetime_field_overflow
+      return badRequest("a date or time is not a valid instant");
+    case "54001": // statement_too_complex (stack depth limit exceeded)
+      return badRequest("the input is nested too deeply");
+  }
+  return undefined;
+}
+
 /** Maps anything thrown to an HttpError. Unknown errors become a bare 500. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
@@ -116,9 +137,12 @@ export function toHttpError(error: unknown): HttpError {
   }
   if (error instanceof z.ZodError) return validationError(error);
   if (error instanceof joseErrors.JOSEError) return unauthorized("the session token is not valid");
-  if (error instanceof SyntaxError) return badRequest("the body is not valid JSON");
+  // No SyntaxError mapping: bodies are parsed in body.ts, which throws its own 400; a SyntaxError
+  // from anywhere else is a bug and a 500.
   if (isPostgresError(error)) {
     if (CONNECTION_ERROR_CODES.has(error.code!)) return serviceUnavailable("the database is unavailable");
+    const refused = fromRefusedInput(error.code!);
+    if (refused) return refused;
     switch (error.code) {
       case "23505":
         return new HttpError(409, "Conflict", "a conflicting record already exists");

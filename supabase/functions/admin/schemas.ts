@@ -3,6 +3,7 @@
  * so a misspelt filter is a 400 rather than a silently unfiltered audit search.
  */
 import { z } from "zod";
+import { isRealInstant } from "../_shared/pagination.ts";
 
 export const ACTOR_KINDS = ["user", "staff", "service", "database"] as const;
 
@@ -12,7 +13,13 @@ const IDENTIFIER = /^[a-z_][a-z0-9_$]{0,62}$/;
 
 export const Cursor = z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, "not a cursor from this API");
 
-const instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone" });
+/**
+ * A real instant (zod's format check alone lets year 0000 through, which Postgres refuses with
+ * 22008); passed to SQL as text and cast there (see _shared/pagination.ts).
+ */
+const instant = z.iso
+  .datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone" })
+  .refine(isRealInstant, "must be a real instant between the years 0001 and 9999");
 
 export const AuditListQuery = z
   .strictObject({

@@ -1,11 +1,17 @@
 /**
  * Client API edge function: /functions/v1/api/...
  * Composes the shared frame, the Clerk session check and the route modules; nothing else.
+ *
+ * Deny by default: the public routes (health, openapi.json) are named here; every other route is
+ * mounted on `signedIn`, a sub-app whose first middleware is requireSession, so a new route
+ * module cannot run without claims by being left out of a list.
  */
+import { Hono } from "hono";
 import { z } from "zod";
 import { ClerkSessionSettings, DatabaseSettings, HttpSettings, loadConfig } from "../_shared/config.ts";
 import { configureDatabaseFrom } from "../_shared/db.ts";
 import { sessionVerifierFrom } from "../_shared/auth.ts";
+import type { SessionEnv } from "../_shared/auth.ts";
 import { createFunctionApp, serve } from "../_shared/http.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
@@ -25,16 +31,20 @@ export const app = createFunctionApp("api", {
   maxBodyBytes: config.MAX_BODY_BYTES,
 });
 
+/** The only routes without a session. They must be registered before `signedIn` is mounted. */
+export const PUBLIC_ROUTES = ["/api/health", "/api/openapi.json"];
+
 app.route("/health", healthRoutes);
 app.get("/openapi.json", (c) => c.json(openApiDocument(new URL("/functions/v1/api", c.req.url).href)));
 
-app.use("/me/*", requireSession);
-app.use("/me", requireSession);
-app.use("/projects/*", requireSession);
-app.use("/projects", requireSession);
-app.route("/me", meRoutes);
-app.route("/projects", projectRoutes);
-app.route("/projects", tabRoutes);
-app.route("/projects", historyRoutes);
+// Everything below needs a session; the middleware matches every path, unknown ones included
+// (an unauthenticated caller gets 401, not a map of which routes exist).
+const signedIn = new Hono<SessionEnv>();
+signedIn.use("*", requireSession);
+signedIn.route("/me", meRoutes);
+signedIn.route("/projects", projectRoutes);
+signedIn.route("/projects", tabRoutes);
+signedIn.route("/projects", historyRoutes);
+app.route("/", signedIn);
 
 serve(app);

@@ -43,7 +43,7 @@ const ok = (schema: z.ZodType, description = "OK") => ({ description, content: j
 const standardErrors = {
   "400": problem("Invalid input (field details in `errors`)"),
   "401": problem("Missing or invalid Clerk session token"),
-  "503": problem("The database is unavailable; retry"),
+  "503": problem("The database, or Clerk's signing keys, are unavailable: retry after `Retry-After` seconds"),
 };
 
 export function openApiDocument(serverUrl: string) {

@@ -5,9 +5,15 @@
  *   POST /erasures/run (admin session or the scheduler's shared secret).
  * Composes the shared frame, the Clerk session check and the route modules; nothing else.
  * See docs/PRIVACY.md.
+ *
+ * Deny by default: POST /erasures/run checks its own credentials (the runner secret or an admin
+ * session, in the route); every other route is mounted on `signedIn`, a sub-app whose first
+ * middleware is requireSession. No route is public.
  */
+import { Hono } from "hono";
 import { configureDatabaseFrom } from "../_shared/db.ts";
 import { sessionVerifierFrom } from "../_shared/auth.ts";
+import type { SessionEnv } from "../_shared/auth.ts";
 import { createFunctionApp, serve } from "../_shared/http.ts";
 import { loadPrivacyConfig } from "./config.ts";
 import { createClerkBackend } from "./clerk_backend.ts";
@@ -30,13 +36,16 @@ export const app = createFunctionApp("privacy", {
   maxBodyBytes: config.MAX_BODY_BYTES,
 });
 
-// Its own authentication: the scheduler's secret or an admin session.
+/** Routes that authenticate in their handler (the scheduler's secret or an admin session). */
+export const SELF_AUTHENTICATED_ROUTES = ["/privacy/erasures/run"];
+
 app.route("/erasures", erasureRoutes({ requireSession, runnerSecret: config.PRIVACY_RUNNER_SECRET, clerk }));
 
-app.use("/requests", requireSession);
-app.use("/requests/*", requireSession);
-app.use("/data-map", requireSession);
-app.route("/requests", requestRoutes);
-app.route("/data-map", dataMapRoutes);
+// Everything below needs a session, unknown paths included.
+const signedIn = new Hono<SessionEnv>();
+signedIn.use("*", requireSession);
+signedIn.route("/requests", requestRoutes);
+signedIn.route("/data-map", dataMapRoutes);
+app.route("/", signedIn);
 
 serve(app);

@@ -17,6 +17,7 @@ export interface AuditFilter {
   targetTable?: string;
   targetId?: string;
   requestId?: string;
+  /** Bounds as validated ISO 8601 text, cast in SQL (see pagination.ts). */
   from?: string;
   to?: string;
 }
@@ -24,7 +25,11 @@ export interface AuditFilter {
 export interface AuditPage {
   filter: AuditFilter;
   limit: number;
-  /** Keyset position: (occurred_at as text, id) of the last entry of the previous page. */
+  /**
+   * Keyset position: (occurred_at, id) of the last entry of the previous page, as text validated
+   * by pagination.ts, cast in SQL at full precision (never through a JS Date, which keeps
+   * milliseconds: entries of one transaction share a timestamp to the microsecond).
+   */
   after?: { occurredAt: string; id: string };
 }
 
@@ -60,7 +65,7 @@ export function listAuditEntries(claims: UserClaims, page: AuditPage, context: R
     const rows = tx`
       select l.id::text, l.occurred_at, l.actor, l.actor_kind, l.db_role, l.action,
              l.target_schema, l.target_table, l.target_id, l.request_id, l.details,
-             encode(c.hash, 'hex') as hash, l.occurred_at::text as cursor_occurred_at
+             encode(c.hash, 'hex') as hash, to_char(l.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_occurred_at
         from audit.log l
         left join audit.chain c on c.id = l.id
        where true
@@ -89,11 +94,11 @@ export function listAuditEntries(claims: UserClaims, page: AuditPage, context: R
         : tx``
     }
          ${filter.requestId !== undefined ? tx`and l.request_id = ${filter.requestId}` : tx``}
-         ${filter.from !== undefined ? tx`and l.occurred_at >= ${filter.from}::timestamptz` : tx``}
-         ${filter.to !== undefined ? tx`and l.occurred_at < ${filter.to}::timestamptz` : tx``}
+         ${filter.from !== undefined ? tx`and l.occurred_at >= ${filter.from}::text::timestamptz` : tx``}
+         ${filter.to !== undefined ? tx`and l.occurred_at < ${filter.to}::text::timestamptz` : tx``}
          ${
       page.after
-        ? tx`and (l.occurred_at, l.id) < (${page.after.occurredAt}::timestamptz, ${page.after.id}::bigint)`
+        ? tx`and (l.occurred_at, l.id) < (${page.after.occurredAt}::text::timestamptz, ${page.after.id}::text::bigint)`
         : tx``
     }
        order by l.occurred_at desc, l.id desc

@@ -4,13 +4,7 @@
  */
 import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
-import {
-  decodeCursor,
-  encodeCursor,
-  INTEGER_TEXT,
-  takePage,
-  TIMESTAMP_TEXT,
-} from "../../_shared/pagination.ts";
+import { bigintPart, decodeCursor, encodeCursor, instantPart, takePage } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
 import { AuditListQuery, VerifyQuery } from "../schemas.ts";
 import { listAuditEntries, verifyAuditChain } from "../repositories/audit.ts";
@@ -35,7 +29,7 @@ function toFilter(query: AuditListQuery): AuditFilter {
 export const auditRoutes = new Hono<SessionEnv>()
   .get("/", validate("query", AuditListQuery), async (c) => {
     const query = c.req.valid("query");
-    const after = query.cursor ? decodeCursor(query.cursor, [TIMESTAMP_TEXT, INTEGER_TEXT]) : undefined;
+    const after = query.cursor ? decodeCursor(query.cursor, [instantPart, bigintPart]) : undefined;
     const rows = await listAuditEntries(
       c.get("claims"),
       { filter: toFilter(query), limit: query.limit, after: after && { occurredAt: after[0], id: after[1] } },

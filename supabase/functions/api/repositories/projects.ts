@@ -13,7 +13,11 @@ export type ProjectStatus = "active" | "archived" | "deleted";
 export interface ListProjectsOptions {
   statuses: ProjectStatus[];
   limit: number;
-  /** Keyset position: the (updated_at as text, id) of the last row of the previous page. */
+  /**
+   * Keyset position: (updated_at, id) of the last row of the previous page, both as text
+   * validated by pagination.ts. Cast in SQL at full precision (microseconds), never through a
+   * JS Date (see pagination.ts).
+   */
   after?: { updatedAt: string; id: string };
 }
 
@@ -21,13 +25,14 @@ export interface ListProjectsOptions {
 export function listProjects(claims: UserClaims, options: ListProjectsOptions) {
   return queryAsUser(claims, (tx) =>
     tx`
-      select ${tx.unsafe(PROJECT_COLUMNS)}, updated_at::text as cursor_updated_at
+      select ${tx.unsafe(PROJECT_COLUMNS)},
+             to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_updated_at
       from public.projects
       where user_id = ${claims.sub}
         and status = any(${options.statuses}::text[])
         ${
       options.after
-        ? tx`and (updated_at, id) < (${options.after.updatedAt}::timestamptz, ${options.after.id}::uuid)`
+        ? tx`and (updated_at, id) < (${options.after.updatedAt}::text::timestamptz, ${options.after.id}::text::uuid)`
         : tx``
     }
       order by updated_at desc, id desc

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { notFound } from "../../_shared/errors.ts";
-import { decodeCursor, encodeCursor, INTEGER_TEXT, takePage } from "../../_shared/pagination.ts";
+import { bigintPart, decodeCursor, encodeCursor, takePage } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
 import { PageQuery, ProjectIdParam } from "../schemas.ts";
 import { listHistory } from "../repositories/history.ts";
@@ -10,7 +10,7 @@ import { listHistory } from "../repositories/history.ts";
 export const historyRoutes = new Hono<SessionEnv>()
   .get("/:id/history", validate("param", ProjectIdParam), validate("query", PageQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const beforeId = cursor ? decodeCursor(cursor, [INTEGER_TEXT])[0] : undefined;
+    const beforeId = cursor ? decodeCursor(cursor, [bigintPart])[0] : undefined;
     const rows = await listHistory(c.get("claims"), c.req.valid("param").id, limit, beforeId);
     if (rows.length === 0) throw notFound("project");
     const events = rows.filter((row) => row.id !== null);

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { HttpError, notFound } from "../../_shared/errors.ts";
-import { decodeCursor, encodeCursor, takePage, TIMESTAMP_TEXT, UUID_TEXT } from "../../_shared/pagination.ts";
+import { decodeCursor, encodeCursor, instantPart, takePage, uuidPart } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
 import { CreateProjectBody, ProjectIdParam, ProjectListQuery, UpdateProjectBody } from "../schemas.ts";
 import {
@@ -28,7 +28,7 @@ function changedProjectOr(outcome: ChangeOutcome) {
 export const projectRoutes = new Hono<SessionEnv>()
   .get("/", validate("query", ProjectListQuery), async (c) => {
     const { limit, cursor, status } = c.req.valid("query");
-    const after = cursor ? decodeCursor(cursor, [TIMESTAMP_TEXT, UUID_TEXT]) : undefined;
+    const after = cursor ? decodeCursor(cursor, [instantPart, uuidPart]) : undefined;
     const rows = await listProjects(c.get("claims"), {
       statuses: status ? [status] : ["active", "archived"],
       limit,

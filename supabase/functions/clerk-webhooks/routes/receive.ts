@@ -1,20 +1,31 @@
 /**
- * POST /clerk-webhooks: verify (401), parse (400), apply exactly once (2xx), or 503 when the
- * database cannot be reached so Svix retries the same delivery later.
+ * POST /clerk-webhooks: verify (401; requireSignature runs in front of every route), parse (400),
+ * apply exactly once (2xx), or 503 when the database cannot be reached so Svix retries the same
+ * delivery later.
  *
  * Logs the svix id, event type, Clerk user id and outcome; never the body, emails or names.
  */
 import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../_shared/http.ts";
 import { badRequest } from "../../_shared/errors.ts";
+import { parseJsonBody } from "../../_shared/body.ts";
 import { log } from "../../_shared/log.ts";
 import { parseClerkEvent, SVIX_ID } from "../events.ts";
 import { SignatureRejected } from "../verify.ts";
 import type { WebhookVerifier } from "../verify.ts";
 import { ACTOR, applyClerkEvent } from "../repositories/events.ts";
 
-export function receiveRoutes(verify: WebhookVerifier) {
-  return new Hono<AppEnv>().post("/", async (c) => {
+export type WebhookEnv = AppEnv & {
+  Variables: AppEnv["Variables"] & { svixId: string; rawBody: string };
+};
+
+/**
+ * Middleware: a valid Svix signature over the exact bytes sent, or 401. Mounted in front of every
+ * route of the function (index.ts), so no route can run on an unsigned request.
+ */
+export function requireSignature(verify: WebhookVerifier): MiddlewareHandler<WebhookEnv> {
+  return async (c, next) => {
     c.set("actor", ACTOR);
     // The signature covers the exact bytes sent, so verify the raw text before parsing anything.
     const rawBody = await c.req.text();
@@ -33,10 +44,19 @@ export function receiveRoutes(verify: WebhookVerifier) {
       throw error;
     }
     if (!SVIX_ID.test(svixId)) throw badRequest("the svix-id header is not a message id");
+    c.set("svixId", svixId);
+    c.set("rawBody", rawBody);
+    await next();
+  };
+}
 
+export function receiveRoutes() {
+  return new Hono<WebhookEnv>().post("/", async (c) => {
+    const svixId = c.get("svixId");
     let event;
     try {
-      event = parseClerkEvent(svixId, JSON.parse(rawBody));
+      // Signed by Clerk, yet parsed with the same checks as any body (syntax, depth, storable text).
+      event = parseClerkEvent(svixId, parseJsonBody(c.get("rawBody")));
     } catch (error) {
       log.warn("clerk webhook malformed", { request_id: c.get("requestId"), svix_id: svixId });
       throw error;

@@ -36,7 +36,10 @@ export interface ListFilter {
   kind?: string;
   status?: string;
   limit: number;
-  /** Keyset position: (received_at as text, id) of the last row of the previous page. */
+  /**
+   * Keyset position: (received_at, id) of the last row of the previous page, as text validated by
+   * pagination.ts, cast in SQL at full precision (never through a JS Date).
+   */
   after?: { receivedAt: string; id: string };
 }
 
@@ -45,7 +48,9 @@ export function listRequests(caller: Caller, filter: ListFilter) {
   return queryAs(caller, (tx) =>
     tx`
       with page as (
-      select ${tx.unsafe(REQUEST_COLUMNS)}, r.received_at::text as cursor_received_at
+      select ${
+      tx.unsafe(REQUEST_COLUMNS)
+    }, to_char(r.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_received_at
         from privacy.requests r
        where true
          ${filter.subjectUserId ? tx`and r.subject_user_id = ${filter.subjectUserId}` : tx``}
@@ -53,7 +58,7 @@ export function listRequests(caller: Caller, filter: ListFilter) {
          ${filter.status ? tx`and r.status = ${filter.status}` : tx``}
          ${
       filter.after
-        ? tx`and (r.received_at, r.id) < (${filter.after.receivedAt}::timestamptz, ${filter.after.id}::uuid)`
+        ? tx`and (r.received_at, r.id) < (${filter.after.receivedAt}::text::timestamptz, ${filter.after.id}::text::uuid)`
         : tx``
     }
        order by r.received_at desc, r.id desc

@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { unauthorized } from "../../_shared/errors.ts";
+import { parseJsonBody } from "../../_shared/body.ts";
 import { log } from "../../_shared/log.ts";
 import { RunErasuresBody } from "../schemas.ts";
 import type { ClerkBackend } from "../clerk_backend.ts";
@@ -60,8 +61,8 @@ export function erasureRoutes(options: ErasureRouteOptions) {
       caller = userCaller(c);
     }
 
-    const text = await c.req.text();
-    const body = RunErasuresBody.parse(text.trim() === "" ? {} : JSON.parse(text));
+    // An empty body means the defaults.
+    const body = RunErasuresBody.parse(parseJsonBody(await c.req.text(), { empty: {} }));
 
     const erasures = await runDueErasures(caller, body.max_requests);
     const clerk = { configured: options.clerk !== undefined, deleted: 0, failed: 0, pending: 0 };

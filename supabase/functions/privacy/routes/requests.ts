@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { notFound } from "../../_shared/errors.ts";
-import { decodeCursor, encodeCursor, takePage, TIMESTAMP_TEXT, UUID_TEXT } from "../../_shared/pagination.ts";
+import { decodeCursor, encodeCursor, instantPart, takePage, uuidPart } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
 import type { Row } from "../../_shared/db.ts";
 import { CreateRequestBody, EmptyQuery, ListRequestsQuery, RequestIdParam } from "../schemas.ts";
@@ -47,7 +47,7 @@ export const requestRoutes = new Hono<SessionEnv>()
   })
   .get("/", rateLimit("read"), validate("query", ListRequestsQuery), async (c) => {
     const query = c.req.valid("query");
-    const after = query.cursor ? decodeCursor(query.cursor, [TIMESTAMP_TEXT, UUID_TEXT]) : undefined;
+    const after = query.cursor ? decodeCursor(query.cursor, [instantPart, uuidPart]) : undefined;
     const rows = await listRequests(userCaller(c), {
       subjectUserId: query.subject_user_id,
       kind: query.kind,
