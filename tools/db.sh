@@ -184,6 +184,8 @@ supautils_shim.superuser = '$PG_SUPERUSER'
 # The extensions our migrations, tests and tools create (all in Supabase's privileged list).
 supautils_shim.privileged_extensions = 'pg_cron, pgtap, plpgsql_check'
 supautils_shim.extension_custom_scripts_path = '$shim_dir/extension_custom_scripts'
+# From Supabase's supautils.privileged_role_allowed_configs, the one setting our tests use.
+supautils_shim.privileged_role_allowed_configs = 'session_replication_role'
 # Supabase's supautils.reserved_roles.
 supautils_shim.reserved_roles = 'supabase_admin, supabase_auth_admin, supabase_storage_admin, supabase_replication_admin, dashboard_user, pgbouncer, service_role, authenticator, authenticated, anon'
 cron.database_name = 'postgres'

@@ -26,6 +26,10 @@
  *     as on Supabase, DDL run by supabase_admin, anon, authenticated, service_role... never reaches
  *     postgres-owned event triggers.
  *
+ *  4. SET [LOCAL] of a setting in supautils_shim.privileged_role_allowed_configs (on Supabase,
+ *     supautils.privileged_role_allowed_configs includes session_replication_role; the shim lists
+ *     only that one) by a member of the privileged role runs as the superuser.
+ *
  * Everything else (CREATE ROLE, GRANT, ALTER ROLE, policies, publications...) is plain PostgreSQL:
  * `postgres` has CREATEROLE, and PostgreSQL 15's rules are at least as strict as supautils's.
  */
@@ -64,6 +68,7 @@ static char *shim_superuser = NULL;
 static char *privileged_extensions = NULL;
 static char *reserved_roles = NULL;
 static char *custom_scripts_path = NULL;
+static char *allowed_configs = NULL;
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr = NULL;
@@ -307,6 +312,18 @@ shim_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyT
 					set_event_trigger_owner(stmt->trigname, creator);
 					return;
 				}
+			case T_VariableSetStmt:
+				{
+					VariableSetStmt *stmt = (VariableSetStmt *) node;
+
+					if (stmt->name != NULL && in_list(stmt->name, allowed_configs))
+					{
+						call_next_as_superuser(pstmt, queryString, readOnlyTree, context, params,
+											   queryEnv, dest, qc);
+						return;
+					}
+					break;
+				}
 			default:
 				break;
 		}
@@ -387,6 +404,9 @@ _PG_init(void)
 	DefineCustomStringVariable("supautils_shim.extension_custom_scripts_path",
 							   "Folder of <extension>/after-create.sql scripts (supautils.extension_custom_scripts_path).",
 							   NULL, &custom_scripts_path, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("supautils_shim.privileged_role_allowed_configs",
+							   "Superuser-only settings the privileged role may SET (supautils.privileged_role_allowed_configs).",
+							   NULL, &allowed_configs, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("supautils_shim");
 
 	prev_process_utility = ProcessUtility_hook;
