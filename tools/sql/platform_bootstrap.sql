@@ -160,6 +160,8 @@ grant all on all routines in schema auth to postgres;
 -- creates in public is granted to the API roles; every migration of ours revokes first and grants
 -- explicitly because of this.
 -- ---------------------------------------------------------------------------------------------
+-- As PostgreSQL 15 creates it (a scratch cluster's tests may have dropped and re-created it).
+alter schema public owner to pg_database_owner;
 grant usage on schema public to postgres, anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on tables to postgres, anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on functions to postgres, anon, authenticated, service_role;
