@@ -116,7 +116,8 @@ Deno.test({
       await run("bash", ["tools/db.sh", "bare"], env);
       // Ours only: the platform's event triggers (supabase_admin's) stay, as on Supabase.
       for (
-        const trigger of await sql`select evtname from pg_event_trigger where evtowner = current_user::regrole`
+        const trigger
+          of await sql`select evtname from pg_event_trigger where evtowner = current_user::regrole`
       ) {
         await sql.unsafe(`drop event trigger ${trigger.evtname}`);
       }

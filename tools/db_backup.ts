@@ -223,6 +223,8 @@ export interface Manifest {
   event_triggers?: EventTriggerDefinition[];
   /** db-backup-manifest/2: pg_cron's jobs at the backup (re-scheduled by a real restore). */
   cron_jobs?: CronJob[];
+  /** db-backup-manifest/2: privilegeDigest() of the backed-up schemas. */
+  privileges?: string;
   /** db-backup-manifest/2: tables of the supabase_realtime publication (not in a schema dump). */
   publication_tables?: { schema: string; table: string }[];
 }
@@ -251,6 +253,45 @@ export async function eventTriggers(
       join pg_catalog.pg_namespace n on n.oid = p.pronamespace
      where n.nspname = any(${schemas}::text[])
      order by 1`;
+}
+
+/**
+ * A digest of every privilege on the objects of `schemas` (schemas, tables, views, sequences,
+ * columns, functions; RLS policies and their roles), so a restore check proves the grants came
+ * back exactly as well as the rows.
+ */
+export async function privilegeDigest(tx: postgres.TransactionSql | postgres.ReservedSql, schemas: string[]) {
+  await tx.unsafe(`select set_config('search_path', '', true)`);
+  const [{ digest }] = await tx<{ digest: string }[]>`
+    select md5(coalesce(string_agg(entry, E'\n' order by entry), '')) as digest from (
+      -- A NULL acl means the default: compare the privileges, not how they are spelled.
+      select format('schema %s %s', n.nspname, (select string_agg(i::text, ',' order by i::text)
+               from unnest(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) i)) as entry
+        from pg_catalog.pg_namespace n where n.nspname = any(${schemas}::text[])
+      union all
+      select format('%s %s.%s %s', c.relkind, n.nspname, c.relname, (select string_agg(i::text, ',' order by i::text)
+               from unnest(coalesce(c.relacl, pg_catalog.acldefault(case when c.relkind = 'S' then 's' else 'r' end::"char",
+                                                                    c.relowner))) i))
+        from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = any(${schemas}::text[]) and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+      union all
+      select format('column %s.%s.%s %s', n.nspname, c.relname, a.attname,
+                    (select string_agg(i::text, ',' order by i::text) from unnest(a.attacl) i))
+        from pg_catalog.pg_attribute a
+        join pg_catalog.pg_class c on c.oid = a.attrelid
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = any(${schemas}::text[]) and a.attnum > 0 and not a.attisdropped
+         and a.attacl is not null and cardinality(a.attacl) > 0
+      union all
+      select format('function %s %s', p.oid::pg_catalog.regprocedure::text, (select string_agg(i::text, ',' order by i::text)
+               from unnest(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) i))
+        from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = any(${schemas}::text[])
+      union all
+      select format('policy %s.%s %s %s %s', p.schemaname, p.tablename, p.policyname, p.cmd, p.roles::text)
+        from pg_catalog.pg_policies p where p.schemaname = any(${schemas}::text[])
+    ) s`;
+  return digest;
 }
 
 /** Writes a file only its owner can read (backups and manifests hold personal data). */
@@ -337,6 +378,7 @@ export async function takeBackup(options: BackupOptions): Promise<{ path: string
         .map((row) => row.version);
       const triggers = await eventTriggers(connection, schemas);
       const published = await publicationTables(connection, schemas);
+      const privileges = await privilegeDigest(connection, schemas);
       const cronJobs = await connection<CronJob[]>`
         select jobname, schedule, command, active from cron.job order by jobname`.catch(() => []);
       await connection`commit`;
@@ -359,6 +401,7 @@ export async function takeBackup(options: BackupOptions): Promise<{ path: string
         event_triggers: triggers,
         cron_jobs: [...cronJobs],
         publication_tables: published,
+        privileges,
       };
       await writePrivateFile(manifestPath(path), JSON.stringify(manifest, null, 2) + "\n");
       log(

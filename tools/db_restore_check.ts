@@ -38,6 +38,7 @@ import {
   listTables,
   maskUrl,
   parseArgs,
+  privilegeDigest,
   PROJECT_SCHEMAS,
   publicationTables,
   readManifest,
@@ -102,7 +103,9 @@ export function planRestore(toc: string, role: string, actsAs: Set<string>): Res
     }
     const defaultAcl = DEFAULT_ACL_ENTRY.exec(line);
     if (defaultAcl && defaultAcl[1] !== role) {
-      skipped.push(`${text} (ALTER DEFAULT PRIVILEGES FOR ROLE ${defaultAcl[1]}: only that role or a superuser may)`);
+      skipped.push(
+        `${text} (ALTER DEFAULT PRIVILEGES FOR ROLE ${defaultAcl[1]}: only that role or a superuser may)`,
+      );
       continue;
     }
     const owner = TOC_ENTRY.exec(line)?.[1];
@@ -119,7 +122,9 @@ const quoteLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
 export function createEventTriggerSql(trigger: EventTriggerDefinition): string {
   const name = quoteIdent(trigger.name);
   const tags = trigger.tags?.length ? ` when tag in (${trigger.tags.map(quoteLiteral).join(", ")})` : "";
-  const statements = [`create event trigger ${name} on ${trigger.event}${tags} execute function ${trigger.function}`];
+  const statements = [
+    `create event trigger ${name} on ${trigger.event}${tags} execute function ${trigger.function}`,
+  ];
   const enable: Record<string, string> = { A: "enable always", R: "enable replica", D: "disable" };
   if (enable[trigger.enabled]) statements.push(`alter event trigger ${name} ${enable[trigger.enabled]}`);
   if (trigger.comment !== null) {
@@ -133,8 +138,10 @@ async function recreateEventTriggers(
   triggers: EventTriggerDefinition[],
   log: (line: string) => void,
 ) {
-  const present = new Set((await sql<{ evtname: string }[]>`select evtname::text from pg_catalog.pg_event_trigger`)
-    .map((row) => row.evtname));
+  const present = new Set(
+    (await sql<{ evtname: string }[]>`select evtname::text from pg_catalog.pg_event_trigger`)
+      .map((row) => row.evtname),
+  );
   const missing = triggers.filter((trigger) => !present.has(trigger.name));
   for (const trigger of missing) await sql.unsafe(createEventTriggerSql(trigger));
   if (missing.length > 0) log(`restore: event triggers recreated: ${missing.map((t) => t.name).join(", ")}`);
@@ -169,7 +176,36 @@ export async function restoreInto(options: RestoreIntoOptions): Promise<{ eventT
     for (const entry of plan.skipped) log(`restore: left out ${entry}`);
     const noOwner = options.noOwner || plan.foreignOwners.length > 0;
     if (plan.foreignOwners.length > 0) {
-      log(`restore: objects owned by ${plan.foreignOwners.join(", ")} are restored owned by ${role} (--no-owner)`);
+      log(
+        `restore: objects owned by ${
+          plan.foreignOwners.join(", ")
+        } are restored owned by ${role} (--no-owner)`,
+      );
+    }
+
+    // Per-schema default privileges of the restoring role (Supabase gives postgres some in public)
+    // would grant extra privileges on every object the restore creates; pg_dump restores them
+    // last for that reason, which only works when they are not there yet. Set them aside; the
+    // backup's own come back with it (kept DEFAULT ACL entries).
+    const defaults = await sql<{ statement: string; undo: string }[]>`
+      select format('alter default privileges for role %I in schema %I revoke all on %s from %s',
+                    r.rolname, n.nspname, k.kind, g.grantee) as statement,
+             format('alter default privileges for role %I in schema %I grant %s on %s to %s%s',
+                    r.rolname, n.nspname, x.privilege_type, k.kind, g.grantee,
+                    case when x.is_grantable then ' with grant option' else '' end) as undo
+        from pg_catalog.pg_default_acl d
+        join pg_catalog.pg_roles r on r.oid = d.defaclrole
+        join pg_catalog.pg_namespace n on n.oid = d.defaclnamespace
+        cross join lateral pg_catalog.aclexplode(d.defaclacl) x
+        cross join lateral (select case when x.grantee = 0 then 'public'
+                                        else pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) end
+                                   as grantee) g
+        join (values ('r', 'tables'), ('S', 'sequences'), ('f', 'functions'), ('T', 'types'), ('n', 'schemas'))
+             as k(objtype, kind) on k.objtype = d.defaclobjtype::text
+       where d.defaclrole = current_user::regrole and n.nspname = any(${schemas}::text[])`;
+    for (const statement of new Set(defaults.map((row) => row.statement))) await sql.unsafe(statement);
+    if (defaults.length > 0) {
+      log(`restore: default privileges of ${role} in ${schemas.join(", ")} set aside during the restore`);
     }
 
     // The project's event triggers go first: they depend on functions the restore replaces.
@@ -187,6 +223,7 @@ export async function restoreInto(options: RestoreIntoOptions): Promise<{ eventT
       const restore = await runCommand("pg_restore", args);
       if (!restore.success) {
         // One transaction: the database is as it was. Put back what was there.
+        for (const { undo } of defaults) await sql.unsafe(undo);
         await recreateEventTriggers(sql, present, log);
         throw new Error(`pg_restore failed:\n${restore.stderr.trim()}`);
       }
@@ -202,20 +239,29 @@ export async function restoreInto(options: RestoreIntoOptions): Promise<{ eventT
         !published.has(`${t.schema}.${t.table}`)
       );
       if (missing.length > 0) {
-        await sql.unsafe(`alter publication supabase_realtime add table ${
-          missing.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`).join(", ")
-        }`);
-        log(`restore: supabase_realtime publishes again ${missing.map((t) => `${t.schema}.${t.table}`).join(", ")}`);
+        await sql.unsafe(
+          `alter publication supabase_realtime add table ${
+            missing.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`).join(", ")
+          }`,
+        );
+        log(
+          `restore: supabase_realtime publishes again ${
+            missing.map((t) => `${t.schema}.${t.table}`).join(", ")
+          }`,
+        );
       }
       if (options.cronJobs) {
         const jobs = (options.manifest?.cron_jobs ?? []).filter((job) => job.jobname);
         for (const job of jobs) {
           // cron.schedule with a name inserts or updates that job: idempotent.
-          const [{ jobid }] = await sql`select cron.schedule(${job.jobname!}, ${job.schedule}, ${job.command}) as jobid`;
+          const [{ jobid }] = await sql`select cron.schedule(${job
+            .jobname!}, ${job.schedule}, ${job.command}) as jobid`;
           if (!job.active) await sql`select cron.alter_job(${jobid}, active := false)`;
         }
         if (jobs.length > 0) {
-          log(`restore: pg_cron jobs scheduled as in the backup: ${jobs.map((job) => job.jobname).join(", ")}`);
+          log(
+            `restore: pg_cron jobs scheduled as in the backup: ${jobs.map((job) => job.jobname).join(", ")}`,
+          );
         }
       }
     } finally {
@@ -337,6 +383,15 @@ async function presentEventTriggers(url: string, schemas: string[]): Promise<str
   }
 }
 
+async function privilegesOf(url: string, schemas: string[]): Promise<string> {
+  const sql = connect(url, "db:restore-check");
+  try {
+    return await sql.begin("read only", async (tx) => await privilegeDigest(tx, schemas));
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 async function publishedTablesOf(url: string, schemas: string[]) {
   const sql = connect(url, "db:restore-check");
   try {
@@ -371,6 +426,8 @@ export interface RestoreCheckResult {
   eventTriggers: { name: string; present: boolean }[];
   /** supabase_realtime tables the backup recorded and whether the restored database publishes them. */
   publication: { name: string; present: boolean }[];
+  /** Grants, column grants and policies' roles compared with the backup's (privilegeDigest). */
+  privileges: "ok" | "DIFFERENT" | "not recorded";
 }
 
 export async function restoreCheck(options: RestoreCheckOptions): Promise<RestoreCheckResult> {
@@ -411,15 +468,26 @@ export async function restoreCheck(options: RestoreCheckOptions): Promise<Restor
     const rows = compareStats(source, restored)
       .sort((a, b) => `${a.schema}.${a.table}`.localeCompare(`${b.schema}.${b.table}`));
     const present = new Set(await presentEventTriggers(restoredUrl, schemas));
-    const triggers = (manifest?.event_triggers ?? []).map((t) => ({ name: t.name, present: present.has(t.name) }));
-    const publishedNow = new Set((await publishedTablesOf(restoredUrl, schemas)).map((t) => `${t.schema}.${t.table}`));
+    const triggers = (manifest?.event_triggers ?? []).map((t) => ({
+      name: t.name,
+      present: present.has(t.name),
+    }));
+    const publishedNow = new Set(
+      (await publishedTablesOf(restoredUrl, schemas)).map((t) => `${t.schema}.${t.table}`),
+    );
     const publication = (manifest?.publication_tables ?? []).map((t) => ({
       name: `${t.schema}.${t.table}`,
       present: publishedNow.has(`${t.schema}.${t.table}`),
     }));
+    const expected = againstSource ? await privilegesOf(options.sourceUrl, schemas) : manifest?.privileges;
+    const privileges = expected === undefined
+      ? "not recorded"
+      : (await privilegesOf(restoredUrl, schemas)) === expected
+      ? "ok"
+      : "DIFFERENT";
     const ok = rows.every((row) => row.result === "ok" || row.result === "skipped") &&
-      triggers.every((t) => t.present) && publication.every((t) => t.present);
-    return { ok, backup: backup!, database, rows, eventTriggers: triggers, publication };
+      triggers.every((t) => t.present) && publication.every((t) => t.present) && privileges !== "DIFFERENT";
+    return { ok, backup: backup!, database, rows, eventTriggers: triggers, publication, privileges };
   };
 
   // 2a. The real restore: into the named database, replacing what the backup holds.
@@ -484,7 +552,8 @@ if (import.meta.main) {
       sourceUrl,
       backup: options.get("backup")?.at(-1),
       backupDir: options.get("backup-dir")?.at(-1),
-      scratchUrl: options.get("scratch-url")?.at(-1) ?? (Deno.env.get("RESTORE_CHECK_SCRATCH_URL") || undefined),
+      scratchUrl: options.get("scratch-url")?.at(-1) ??
+        (Deno.env.get("RESTORE_CHECK_SCRATCH_URL") || undefined),
       restoreIntoUrl,
       againstSource: options.has("against-source"),
       keep: options.has("keep"),
@@ -494,11 +563,15 @@ if (import.meta.main) {
     for (const trigger of result.eventTriggers) {
       console.log(`event trigger ${trigger.name}: ${trigger.present ? "ok" : "MISSING"}`);
     }
+    console.log(`privileges (grants, column grants, policy roles): ${result.privileges}`);
     for (const table of result.publication) {
       console.log(`supabase_realtime publishes ${table.name}: ${table.present ? "ok" : "MISSING"}`);
     }
     const differences = result.rows.filter((row) => !["ok", "skipped"].includes(row.result)).length +
-      result.eventTriggers.filter((t) => !t.present).length + result.publication.filter((t) => !t.present).length;
+      result.eventTriggers.filter((t) => !t.present).length + result.publication.filter((t) =>
+        !t.present
+      ).length +
+      (result.privileges === "DIFFERENT" ? 1 : 0);
     console.log(
       result.ok
         ? `\nrestore-check OK: ${result.backup} restores to the same rows and content (${result.rows.length} tables, ${result.eventTriggers.length} event triggers) in ${result.database}`
