@@ -373,14 +373,25 @@ export async function takeBackup(options: BackupOptions): Promise<{ path: string
       // Same snapshot as the dump: exactly the rows it holds.
       await connection.unsafe(STABLE_OUTPUT_SETTINGS);
       const tables = await tableStats(connection, await listTables(connection, schemas));
-      const migrations = (await connection<{ version: string }[]>`
-        select version from supabase_migrations.schema_migrations order by version`.catch(() => []))
-        .map((row) => row.version);
+      // Not every database has them (a fresh one, or one the CLI never migrated): look first, since
+      // a failed query would abort the snapshot's transaction.
+      const [{ has_history, has_cron }] = await connection`
+        select to_regclass('supabase_migrations.schema_migrations') is not null as has_history,
+               to_regclass('cron.job') is not null and has_table_privilege('cron.job', 'select') as has_cron`;
+      const migrations = has_history
+        ? (await connection<{ version: string }[]>`
+            select version from supabase_migrations.schema_migrations order by version`).map((row) =>
+          row.version
+        )
+        : [];
       const triggers = await eventTriggers(connection, schemas);
       const published = await publicationTables(connection, schemas);
       const privileges = await privilegeDigest(connection, schemas);
-      const cronJobs = await connection<CronJob[]>`
-        select jobname, schedule, command, active from cron.job order by jobname`.catch(() => []);
+      const cronJobs = has_cron
+        ? await connection<
+          CronJob[]
+        >`select jobname, schedule, command, active from cron.job order by jobname`
+        : [];
       await connection`commit`;
 
       await Deno.rename(partial, path);
