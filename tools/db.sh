@@ -220,6 +220,11 @@ CONF
 start_cluster() {
   ensure_state_dir
   retire_legacy_cluster
+  if ! pg_running; then
+    # Before anything is created or built: a port taken by someone else is the user's to free.
+    local taken; taken=$(port_problem "$PG_PORT")
+    [ -z "$taken" ] || die "$taken"
+  fi
   [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
   local shim_dir change
   shim_dir=$(ensure_shim)
