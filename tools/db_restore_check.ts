@@ -250,7 +250,14 @@ export async function restoreInto(options: RestoreIntoOptions): Promise<{ eventT
           }`,
         );
       }
-      if (options.cronJobs) {
+      const [{ cron }] =
+        await sql`select to_regprocedure('cron.schedule(text, text, text)') is not null as cron`;
+      if (options.cronJobs && !cron && (options.manifest?.cron_jobs ?? []).length > 0) {
+        log(
+          "restore: WARNING pg_cron is not enabled in the target: its jobs were not scheduled (enable pg_cron, then run the restore again)",
+        );
+      }
+      if (options.cronJobs && cron) {
         const jobs = (options.manifest?.cron_jobs ?? []).filter((job) => job.jobname);
         for (const job of jobs) {
           // cron.schedule with a name inserts or updates that job: idempotent.
