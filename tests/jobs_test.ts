@@ -302,8 +302,9 @@ Deno.test({
     const support = await createUser("support", "jobh");
     const marker = `ERROR: jobs_test ${crypto.randomUUID()}`;
     const [{ runid }] = await adminSql`
-      insert into cron.job_run_details (jobid, status, username, database, command, return_message, start_time, end_time)
-      select c.jobid, 'failed', c.username, c.database, c.command, ${marker},
+      insert into cron.job_run_details (jobid, runid, status, username, database, command, return_message, start_time, end_time)
+      -- An explicit runid (tools/sql/test_helpers.sql): Supabase grants no cron.runid_seq to postgres.
+      select c.jobid, tests.cron_runid(), 'failed', c.username, c.database, c.command, ${marker},
              now() - interval '10 minutes', now() - interval '10 minutes' + interval '1500 milliseconds'
         from cron.job c where c.jobname = 'prune-cron-history'
       returning runid::text`;
