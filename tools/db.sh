@@ -129,6 +129,11 @@ ensure_shim() {
   hash=$( (cd "$SHIM_SRC" && find . -type f ! -name '*.o' ! -name '*.so' ! -name '*.bc' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
   dir="$STATE_BASE/supautils_shim/$hash"
   if [ ! -f "$dir/supautils_shim.so" ]; then
+    # One build at a time (a scratch cluster may start while the main one does).
+    exec 9>"$STATE_BASE/.shim-build.lock"
+    flock 9
+  fi
+  if [ ! -f "$dir/supautils_shim.so" ]; then
     ensure_build_packages
     log "building tools/supautils_shim (PGXS, PostgreSQL $PG_VERSION)"
     local build
