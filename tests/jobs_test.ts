@@ -18,15 +18,15 @@ import { adminSql, createUser } from "./_support/db.ts";
 import { bearer } from "./_support/auth.ts";
 import { call } from "./_support/http.ts";
 import { DB_URL, DEPLOY_PG_PORT, ROOT } from "./_support/env.ts";
-import { localDbUrl, port } from "../tools/settings.ts";
 import { SHIPPED_MIGRATIONS } from "../supabase/functions/admin/shipped_migrations.ts";
 import { compareMigrations } from "../supabase/functions/admin/routes/migrations.ts";
 import { jobProblems } from "../supabase/functions/admin/routes/jobs.ts";
 import type { JobHealthRow } from "../supabase/functions/admin/repositories/jobs.ts";
 import { readMigrations, renderModule } from "../tools/gen_shipped_migrations.ts";
-import { compareStats } from "../tools/db_restore_check.ts";
+import { compareStats, createEventTriggerSql, planRestore } from "../tools/db_restore_check.ts";
 
-const LOCAL = DB_URL === localDbUrl(port("PG_PORT"));
+// The deploy and restore tests run on a scratch cluster of their own (tools/db.sh bare: the
+// faithful platform, postgres not a superuser), whatever database SUPABASE_DB_URL names.
 const SCRATCH_PORT = DEPLOY_PG_PORT;
 const SCRATCH_URL = `postgresql://postgres:postgres@127.0.0.1:${SCRATCH_PORT}/postgres`;
 const SCRATCH_ENV = { PG_CLUSTER: "pg-jobs-test", PG_PORT: String(SCRATCH_PORT), SUPABASE_DB_URL: "" };
@@ -162,6 +162,45 @@ Deno.test("compareStats: equal, altered, missing, extra, skipped (pg_cron)", () 
   );
 });
 
+Deno.test("planRestore: leaves out what a non-superuser cannot restore, keeps the rest", () => {
+  const toc = [
+    ";",
+    "; Archive created at 2026-12-01",
+    "18; 2615 2200 SCHEMA - public pg_database_owner",
+    "4989; 0 0 ACL - SCHEMA public pg_database_owner",
+    "12; 2615 16628 SCHEMA - audit postgres",
+    "230; 1259 16500 TABLE public projects postgres",
+    "231; 1259 16501 TABLE public platform_thing supabase_admin",
+    "5001; 826 16600 DEFAULT ACL public DEFAULT PRIVILEGES FOR TABLES supabase_admin",
+    "5002; 826 16601 DEFAULT ACL public DEFAULT PRIVILEGES FOR TABLES postgres",
+    "5003; 3466 16700 EVENT TRIGGER - audit_sql_drop postgres",
+    "5004; 0 0 COMMENT - EVENT TRIGGER audit_sql_drop postgres",
+    "5005; 3079 16800 EXTENSION - pg_cron ",
+  ].join("\n");
+  const plan = planRestore(toc, "postgres", new Set(["postgres", "pg_database_owner", "anon"]));
+  assertEquals(plan.list.split("\n").filter((line) => /^\d/.test(line)).map((line) => line.split(";")[0]), [
+    "4989",
+    "12",
+    "230",
+    "231",
+    "5002",
+  ]);
+  assertEquals(plan.foreignOwners, ["supabase_admin"]);
+  assertEquals(plan.skipped.length, 5);
+  assertEquals(
+    createEventTriggerSql({
+      name: "t",
+      event: "ddl_command_end",
+      tags: ["CREATE TABLE"],
+      function: "audit.capture_ddl()",
+      enabled: "A",
+      comment: "it's",
+    }),
+    "create event trigger \"t\" on ddl_command_end when tag in ('CREATE TABLE') execute function audit.capture_ddl();\n" +
+      "alter event trigger \"t\" enable always;\ncomment on event trigger \"t\" is 'it''s';",
+  );
+});
+
 // =============================================================================================
 // Overlap guard (two connections to the shared database; every change is rolled back)
 // =============================================================================================
@@ -263,8 +302,9 @@ Deno.test({
     const support = await createUser("support", "jobh");
     const marker = `ERROR: jobs_test ${crypto.randomUUID()}`;
     const [{ runid }] = await adminSql`
-      insert into cron.job_run_details (jobid, status, username, database, command, return_message, start_time, end_time)
-      select c.jobid, 'failed', c.username, c.database, c.command, ${marker},
+      insert into cron.job_run_details (jobid, runid, status, username, database, command, return_message, start_time, end_time)
+      -- An explicit runid (tools/sql/test_helpers.sql): Supabase grants no cron.runid_seq to postgres.
+      select c.jobid, tests.cron_runid(), 'failed', c.username, c.database, c.command, ${marker},
              now() - interval '10 minutes', now() - interval '10 minutes' + interval '1500 milliseconds'
         from cron.job c where c.jobname = 'prune-cron-history'
       returning runid::text`;
@@ -353,7 +393,11 @@ async function freshScratch(): Promise<postgres.Sql> {
   const bare = await run("bash", ["tools/db.sh", "bare"], SCRATCH_ENV);
   assertEquals(bare.code, 0, bare.stderr);
   const sql = postgres(SCRATCH_URL, { max: 1, onnotice: () => {} });
-  for (const { evtname } of await sql`select evtname from pg_event_trigger`) {
+  // Ours only: the platform's event triggers (supabase_admin's) stay, as on Supabase.
+  for (
+    const { evtname }
+      of await sql`select evtname from pg_event_trigger where evtowner = current_user::regrole`
+  ) {
     await sql.unsafe(`drop event trigger "${evtname}"`);
   }
   for (
@@ -367,6 +411,9 @@ async function freshScratch(): Promise<postgres.Sql> {
     drop schema if exists private cascade; drop schema if exists audit cascade; drop schema if exists ops cascade;
     drop schema if exists privacy cascade; drop schema if exists supabase_migrations cascade;
     drop extension if exists pg_cron;`);
+  // Dropping public dropped the platform's grants and default privileges on it: put them back.
+  const again = await run("bash", ["tools/db.sh", "bare"], SCRATCH_ENV);
+  assertEquals(again.code, 0, again.stderr);
   return sql;
 }
 
@@ -407,7 +454,6 @@ async function deployTo(workdir: string, backupDir: string, ...extra: string[]) 
 Deno.test({
   name:
     "db:deploy: backup first, pending migrations under lock/statement timeouts, audited; failures stop with the rollback",
-  ignore: !LOCAL,
   sanitizeResources: false,
   fn: async (t) => {
     const sql = await freshScratch();
@@ -509,7 +555,10 @@ Deno.test({
             `--single-transaction -f ${failing}/supabase/rollbacks/29990103000000_good.sql`,
           );
           assertStringIncludes(result.stdout, "migration repair");
-          assertMatch(result.stdout, /pg_restore --clean .*_pre-deploy\.dump/);
+          assertMatch(
+            result.stdout,
+            /db:restore-check -- --backup .*_pre-deploy\.dump --restore-into "\$DB_URL"/,
+          );
           const [tables] = await sql`
           select to_regclass('public.deploy_good') is not null as good,
                  to_regclass('public.deploy_half') is not null as half,
@@ -559,13 +608,15 @@ Deno.test({
 
 Deno.test({
   name:
-    "db:restore-check: a backup restores to identical data; an altered row and a corrupted dump are detected",
-  ignore: !LOCAL,
+    "db:restore-check as non-superuser postgres: a backup restores to identical data, grants and event triggers; an altered row and a corrupted dump are detected; --restore-into replaces a live database",
   sanitizeResources: false,
   fn: async () => {
     const sql = await freshScratch();
     const backupDir = await Deno.makeTempDir({ prefix: "jobs-restore-" });
     try {
+      const [{ superuser }] =
+        await sql`select rolsuper as superuser from pg_roles where rolname = current_user`;
+      assertEquals(superuser, false, "the scratch platform's postgres is not a superuser, as on Supabase");
       const up = await run(`${ROOT}node_modules/.bin/supabase`, [
         "migration",
         "up",
@@ -582,10 +633,14 @@ Deno.test({
       await sql`insert into private.clerk_webhook_inbox (svix_id, event_type, received_at, outcome)
                 values ('msg_rc1', 'user.created', '2026-01-01T00:00:00Z', 'applied')`;
 
-      const backup = `${backupDir}/source.dump`;
+      const backup = `${backupDir}/private/source.dump`;
       const taken = await tool("db_backup.ts", ["--db-url", SCRATCH_URL, "--out", backup]);
       assertEquals(taken.code, 0, taken.stderr);
+      assertEquals((await Deno.stat(`${backupDir}/private`)).mode! & 0o777, 0o700, "backup folder 0700");
+      assertEquals((await Deno.stat(backup)).mode! & 0o777, 0o600, "dump 0600 (personal data)");
+      assertEquals((await Deno.stat(`${backup}.manifest.json`)).mode! & 0o777, 0o600, "manifest 0600");
       const manifest = JSON.parse(await Deno.readTextFile(`${backup}.manifest.json`));
+      assertEquals(manifest.schemas, ["public", "private", "audit", "ops", "privacy", "supabase_migrations"]);
       assertEquals(
         manifest.tables.find((t: { schema: string; table: string }) =>
           t.schema === "public" && t.table === "projects"
@@ -593,20 +648,32 @@ Deno.test({
           .rows,
         2,
       );
+      assertEquals(
+        manifest.tables.filter((t: { schema: string }) => ["cron", "auth", "extensions"].includes(t.schema)),
+        [],
+        "the platform's schemas are not backed up",
+      );
+      assertEquals(
+        manifest.event_triggers.map((t: { name: string }) => t.name),
+        ["audit_ddl_command_end", "audit_sql_drop"],
+      );
+      const toc = await run("pg_restore", ["--list", backup]);
+      assert(!/ SCHEMA - (cron|auth|extensions) /.test(toc.stdout), "no platform schema in the dump");
 
       // The database moves on after the backup: the manifest (same snapshot as the dump) still matches.
+      // Restored into a scratch database on the source's own server (the default), as postgres.
       await sql`update public.projects set name = 'Alpha (renamed)' where name = 'Alpha'`;
-      const ok = await tool("db_restore_check.ts", [
-        "--db-url",
-        SCRATCH_URL,
-        "--backup",
-        backup,
-        "--scratch-url",
-        SCRATCH_URL,
-      ]);
+      const ok = await tool("db_restore_check.ts", ["--db-url", SCRATCH_URL, "--backup", backup]);
       assertEquals(ok.code, 0, ok.stdout + ok.stderr);
       assertMatch(ok.stdout, /public\.projects\s+2\s+2\s+ok/);
-      assertMatch(ok.stdout, /cron\.job\s+\d+\s+-\s+skipped/);
+      assertMatch(ok.stdout, /audit\.log\s+(\d+)\s+\1\s+ok/);
+      assertStringIncludes(ok.stdout, "event trigger audit_ddl_command_end: ok");
+      assertStringIncludes(ok.stdout, "supabase_realtime publishes public.projects: ok");
+      assertStringIncludes(ok.stdout, "privileges (grants, column grants, policy roles): ok");
+      assertStringIncludes(
+        ok.stderr,
+        "left out DEFAULT ACL public DEFAULT PRIVILEGES FOR TABLES supabase_admin",
+      );
       assertStringIncludes(ok.stdout, "restore-check OK");
 
       // Compared with the live source, the altered row shows, and only its table differs.
@@ -615,8 +682,6 @@ Deno.test({
         SCRATCH_URL,
         "--backup",
         backup,
-        "--scratch-url",
-        SCRATCH_URL,
         "--against-source",
       ]);
       assertEquals(altered.code, 1, altered.stdout + altered.stderr);
@@ -625,29 +690,40 @@ Deno.test({
       assertStringIncludes(altered.stdout, "restore-check FAILED");
 
       // Without --backup: a fresh backup, restored and compared in one go.
-      const fresh = await tool("db_restore_check.ts", [
-        "--db-url",
-        SCRATCH_URL,
-        "--scratch-url",
-        SCRATCH_URL,
-        "--backup-dir",
-        backupDir,
-      ]);
+      const fresh = await tool("db_restore_check.ts", ["--db-url", SCRATCH_URL, "--backup-dir", backupDir]);
       assertEquals(fresh.code, 0, fresh.stdout + fresh.stderr);
       assertMatch(fresh.stdout, /public\.projects\s+2\s+2\s+ok/);
+
+      // The real restore, over the live database (its event triggers, default privileges and
+      // publication in place): the renamed row is back, grants and event triggers as before.
+      const restored = await tool("db_restore_check.ts", [
+        "--db-url",
+        SCRATCH_URL,
+        "--backup",
+        backup,
+        "--restore-into",
+        SCRATCH_URL,
+      ]);
+      assertEquals(restored.code, 0, restored.stdout + restored.stderr);
+      assertStringIncludes(restored.stdout, "privileges (grants, column grants, policy roles): ok");
+      const [{ name }] = await sql`select name from public.projects where user_id = 'user_rcA'`;
+      assertEquals(name, "Alpha", "the backup's row is back");
+      const triggers = await sql`
+        select evtname, evtowner::regrole::text as owner, evtenabled from pg_event_trigger order by 1`;
+      assertEquals(
+        triggers.filter((t) => t.owner === "postgres").map((t) => `${t.evtname} ${t.evtenabled}`),
+        ["audit_ddl_command_end A", "audit_sql_drop A"],
+      );
+      assert(
+        triggers.some((t) => t.owner === "supabase_admin"),
+        "the platform's event triggers are untouched",
+      );
 
       // A corrupted dump never gets as far as a restore.
       const bytes = await Deno.readFile(backup);
       bytes[bytes.length - 10] ^= 0xff;
       await Deno.writeFile(backup, bytes);
-      const corrupted = await tool("db_restore_check.ts", [
-        "--db-url",
-        SCRATCH_URL,
-        "--backup",
-        backup,
-        "--scratch-url",
-        SCRATCH_URL,
-      ]);
+      const corrupted = await tool("db_restore_check.ts", ["--db-url", SCRATCH_URL, "--backup", backup]);
       assertEquals(corrupted.code, 1);
       assertStringIncludes(corrupted.stderr, "does not match its manifest");
 

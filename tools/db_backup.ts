@@ -1,16 +1,27 @@
 /**
- * `npm run db:backup`: a `pg_dump -Fc` backup of the target database plus a manifest of what it
- * holds: per-table row counts and content checksums computed in the SAME snapshot as the dump
- * (the dump runs with `--snapshot` exported by the transaction that computes the checksums), so
- * `npm run db:restore-check` can prove later that a restore gives back exactly that data, even
- * though the database kept changing after the backup.
+ * `npm run db:backup`: a `pg_dump -Fc` backup of the PROJECT's schemas of the target database plus
+ * a manifest of what it holds: per-table row counts and content checksums computed in the SAME
+ * snapshot as the dump (the dump runs with `--snapshot` exported by the transaction that computes
+ * the checksums), so `npm run db:restore-check` can prove later that a restore gives back exactly
+ * that data, even though the database kept changing after the backup.
  *
  *   npm run db:backup -- [--db-url URL] [--out FILE.dump] [--schema NAME ...]
  *
- * Target: --db-url, else SUPABASE_DB_URL, else the local stack (127.0.0.1:54322). On Supabase use
- * the direct connection or the session pooler (port 5432), not the transaction pooler: the
- * exported snapshot needs one session. Files go to .local/backups/ (git-ignored) unless --out says
- * otherwise: <name>.dump and <name>.dump.manifest.json.
+ * Target: --db-url, else SUPABASE_DB_URL, else the local stack (127.0.0.1:$PG_PORT). On Supabase
+ * use the direct connection or the session pooler (port 5432), not the transaction pooler: the
+ * exported snapshot needs one session.
+ *
+ * What is dumped: the schemas the project owns (PROJECT_SCHEMAS: public, private, audit, ops,
+ * privacy, and supabase_migrations, the CLI's migration history), or the --schema ones. Never the
+ * platform's (auth, extensions, cron, storage, realtime, vault...): those belong to Supabase and a
+ * restore as `postgres` could not recreate them anyway. The manifest also records the event
+ * triggers whose function lives in those schemas and the tables of the supabase_realtime
+ * publication (a schema dump leaves both out; a restore puts them back), and pg_cron's jobs (the
+ * platform's `cron` schema is not dumped; a real restore re-schedules them).
+ *
+ * Backups hold personal data: the folder is created mode 0700 and every file mode 0600. Files go
+ * to .local/backups/ (git-ignored) unless --out says otherwise: <name>.dump and
+ * <name>.dump.manifest.json.
  *
  * Also a module: db_deploy.ts and db_restore_check.ts use takeBackup(), tableStats() and the
  * small helpers below.
@@ -18,7 +29,12 @@
 import postgres from "postgres";
 
 export const ROOT = new URL("../", import.meta.url).pathname;
-export const LOCAL_DB_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+/** The local stack's database (tools/db.sh), at PG_PORT (default 54322, Supabase's local port). */
+export const LOCAL_DB_URL = `postgresql://postgres:postgres@127.0.0.1:${
+  Deno.env.get("PG_PORT") || "54322"
+}/postgres`;
+/** The schemas this project owns; backups and restore checks cover these by default. */
+export const PROJECT_SCHEMAS = ["public", "private", "audit", "ops", "privacy", "supabase_migrations"];
 export const BACKUP_DIR = `${ROOT}.local/backups`;
 
 // ---------------------------------------------------------------------------------------------
@@ -173,8 +189,26 @@ export async function tableStats(
 // Backups
 // ---------------------------------------------------------------------------------------------
 
+/** An event trigger as pg_event_trigger describes it, enough to recreate it. */
+export interface EventTriggerDefinition {
+  name: string;
+  event: string;
+  tags: string[] | null;
+  function: string;
+  /** pg_event_trigger.evtenabled: O (origin), R (replica), A (always), D (disabled). */
+  enabled: string;
+  comment: string | null;
+}
+
+export interface CronJob {
+  jobname: string | null;
+  schedule: string;
+  command: string;
+  active: boolean;
+}
+
 export interface Manifest {
-  format: "db-backup-manifest/1";
+  format: "db-backup-manifest/1" | "db-backup-manifest/2";
   created_at: string;
   source: { host: string; port: string; database: string };
   server_version: string;
@@ -185,6 +219,92 @@ export interface Manifest {
   dump_sha256: string;
   migrations: string[];
   tables: TableStats[];
+  /** db-backup-manifest/2: the project's event triggers (not in a schema dump). */
+  event_triggers?: EventTriggerDefinition[];
+  /** db-backup-manifest/2: pg_cron's jobs at the backup (re-scheduled by a real restore). */
+  cron_jobs?: CronJob[];
+  /** db-backup-manifest/2: privilegeDigest() of the backed-up schemas. */
+  privileges?: string;
+  /** db-backup-manifest/2: tables of the supabase_realtime publication (not in a schema dump). */
+  publication_tables?: { schema: string; table: string }[];
+}
+
+/** The tables of `schemas` in the supabase_realtime publication. */
+export async function publicationTables(tx: postgres.Sql | postgres.TransactionSql, schemas: string[]) {
+  return [
+    ...await tx<{ schema: string; table: string }[]>`
+    select schemaname::text as schema, tablename::text as table from pg_catalog.pg_publication_tables
+     where pubname = 'supabase_realtime' and schemaname = any(${schemas}::text[])
+     order by 1, 2`,
+  ];
+}
+
+/** Event triggers whose function lives in one of `schemas`: the project's, not the platform's. */
+export async function eventTriggers(
+  tx: postgres.Sql | postgres.TransactionSql,
+  schemas: string[],
+): Promise<EventTriggerDefinition[]> {
+  return await tx<EventTriggerDefinition[]>`
+    select e.evtname::text as name, e.evtevent::text as event, e.evttags::text[] as tags,
+           e.evtfoid::regprocedure::text as function, e.evtenabled::text as enabled,
+           pg_catalog.obj_description(e.oid, 'pg_event_trigger') as comment
+      from pg_catalog.pg_event_trigger e
+      join pg_catalog.pg_proc p on p.oid = e.evtfoid
+      join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = any(${schemas}::text[])
+     order by 1`;
+}
+
+/**
+ * A digest of every privilege on the objects of `schemas` (schemas, tables, views, sequences,
+ * columns, functions; RLS policies and their roles), so a restore check proves the grants came
+ * back exactly as well as the rows.
+ */
+export async function privilegeDigest(tx: postgres.TransactionSql | postgres.ReservedSql, schemas: string[]) {
+  await tx.unsafe(`select set_config('search_path', '', true)`);
+  const [{ digest }] = await tx<{ digest: string }[]>`
+    select md5(coalesce(string_agg(entry, E'\n' order by entry), '')) as digest from (
+      -- A NULL acl means the default: compare the privileges, not how they are spelled.
+      select format('schema %s %s', n.nspname, (select string_agg(i::text, ',' order by i::text)
+               from unnest(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) i)) as entry
+        from pg_catalog.pg_namespace n where n.nspname = any(${schemas}::text[])
+      union all
+      select format('%s %s.%s %s', c.relkind, n.nspname, c.relname, (select string_agg(i::text, ',' order by i::text)
+               from unnest(coalesce(c.relacl, pg_catalog.acldefault(case when c.relkind = 'S' then 's' else 'r' end::"char",
+                                                                    c.relowner))) i))
+        from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = any(${schemas}::text[]) and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+      union all
+      select format('column %s.%s.%s %s', n.nspname, c.relname, a.attname,
+                    (select string_agg(i::text, ',' order by i::text) from unnest(a.attacl) i))
+        from pg_catalog.pg_attribute a
+        join pg_catalog.pg_class c on c.oid = a.attrelid
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = any(${schemas}::text[]) and a.attnum > 0 and not a.attisdropped
+         and a.attacl is not null and cardinality(a.attacl) > 0
+      union all
+      select format('function %s %s', p.oid::pg_catalog.regprocedure::text, (select string_agg(i::text, ',' order by i::text)
+               from unnest(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) i))
+        from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = any(${schemas}::text[])
+      union all
+      select format('policy %s.%s %s %s %s', p.schemaname, p.tablename, p.policyname, p.cmd, p.roles::text)
+        from pg_catalog.pg_policies p where p.schemaname = any(${schemas}::text[])
+    ) s`;
+  return digest;
+}
+
+/** Writes a file only its owner can read (backups and manifests hold personal data). */
+export async function writePrivateFile(path: string, content: string | Uint8Array) {
+  const data = typeof content === "string" ? new TextEncoder().encode(content) : content;
+  await Deno.writeFile(path, data, { mode: 0o600 });
+  await Deno.chmod(path, 0o600);
+}
+
+/** A folder only its owner can enter. */
+export async function ensurePrivateDir(path: string) {
+  await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+  await Deno.chmod(path, 0o700);
 }
 
 export const manifestPath = (dumpPath: string) => `${dumpPath}.manifest.json`;
@@ -203,7 +323,7 @@ export interface BackupOptions {
   /** Where to write the dump; default .local/backups/<UTC stamp>_<label>.dump */
   out?: string;
   label?: string;
-  /** Only these schemas (pg_dump -n); default everything. */
+  /** Only these schemas (pg_dump -n); default PROJECT_SCHEMAS (those that exist). */
   schemas?: string[];
   log?: (line: string) => void;
 }
@@ -214,11 +334,13 @@ export interface BackupOptions {
  */
 export async function takeBackup(options: BackupOptions): Promise<{ path: string; manifest: Manifest }> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const schemas = options.schemas ?? [];
   const path = options.out ??
     `${BACKUP_DIR}/${utcStamp()}_${(options.label ?? "backup").replace(/[^A-Za-z0-9_-]/g, "-")}.dump`;
-  await Deno.mkdir(path.replace(/\/[^/]*$/, "") || ".", { recursive: true });
+  const folder = path.includes("/") ? path.replace(/\/[^/]*$/, "") || "/" : ".";
+  await ensurePrivateDir(folder);
   const partial = `${path}.partial`;
+  // Created empty and private first: pg_dump then writes into a file nobody else can open.
+  await writePrivateFile(partial, new Uint8Array());
 
   const sql = connect(options.url, "db:backup");
   try {
@@ -227,6 +349,14 @@ export async function takeBackup(options: BackupOptions): Promise<{ path: string
       await connection`begin isolation level repeatable read, read only`;
       const [{ snapshot, server_version }] = await connection`
         select pg_catalog.pg_export_snapshot() as snapshot, current_setting('server_version') as server_version`;
+      const requested = options.schemas?.length ? options.schemas : PROJECT_SCHEMAS;
+      const schemas = (await connection<{ nspname: string }[]>`
+        select nspname::text from pg_catalog.pg_namespace where nspname = any(${requested}::text[])
+        order by array_position(${requested}::text[], nspname::text)`).map((row) => row.nspname);
+      if (schemas.length === 0) throw new Error(`none of the schemas ${requested.join(", ")} exists`);
+      if (options.schemas?.length && schemas.length < requested.length) {
+        throw new Error(`no such schema: ${requested.filter((name) => !schemas.includes(name)).join(", ")}`);
+      }
       log(`backup: pg_dump -Fc of ${maskUrl(options.url)} (snapshot ${snapshot})`);
       // A table locked exclusively (a migration in flight) fails the backup instead of hanging it.
       const dumpArgs = [
@@ -243,16 +373,32 @@ export async function takeBackup(options: BackupOptions): Promise<{ path: string
       // Same snapshot as the dump: exactly the rows it holds.
       await connection.unsafe(STABLE_OUTPUT_SETTINGS);
       const tables = await tableStats(connection, await listTables(connection, schemas));
-      const migrations = (await connection<{ version: string }[]>`
-        select version from supabase_migrations.schema_migrations order by version`.catch(() => []))
-        .map((row) => row.version);
+      // Not every database has them (a fresh one, or one the CLI never migrated): look first, since
+      // a failed query would abort the snapshot's transaction.
+      const [{ has_history, has_cron }] = await connection`
+        select to_regclass('supabase_migrations.schema_migrations') is not null as has_history,
+               to_regclass('cron.job') is not null and has_table_privilege('cron.job', 'select') as has_cron`;
+      const migrations = has_history
+        ? (await connection<{ version: string }[]>`
+            select version from supabase_migrations.schema_migrations order by version`).map((row) =>
+          row.version
+        )
+        : [];
+      const triggers = await eventTriggers(connection, schemas);
+      const published = await publicationTables(connection, schemas);
+      const privileges = await privilegeDigest(connection, schemas);
+      const cronJobs = has_cron
+        ? await connection<
+          CronJob[]
+        >`select jobname, schedule, command, active from cron.job order by jobname`
+        : [];
       await connection`commit`;
 
       await Deno.rename(partial, path);
       const pgDumpVersion = (await runCommand("pg_dump", ["--version"])).stdout.trim();
       const parsed = new URL(options.url);
       const manifest: Manifest = {
-        format: "db-backup-manifest/1",
+        format: "db-backup-manifest/2",
         created_at: new Date().toISOString(),
         source: { host: parsed.hostname, port: parsed.port || "5432", database: parsed.pathname.slice(1) },
         server_version,
@@ -263,8 +409,12 @@ export async function takeBackup(options: BackupOptions): Promise<{ path: string
         dump_sha256: await sha256File(path),
         migrations,
         tables,
+        event_triggers: triggers,
+        cron_jobs: [...cronJobs],
+        publication_tables: published,
+        privileges,
       };
-      await Deno.writeTextFile(manifestPath(path), JSON.stringify(manifest, null, 2) + "\n");
+      await writePrivateFile(manifestPath(path), JSON.stringify(manifest, null, 2) + "\n");
       log(
         `backup: ${path} (${manifest.dump_bytes} bytes, ${tables.length} tables, ` +
           `${tables.reduce((sum, table) => sum + table.rows, 0)} rows)`,
@@ -289,7 +439,7 @@ if (import.meta.main) {
     const { path } = await takeBackup({
       url,
       out: options.get("out")?.at(-1),
-      schemas: options.get("schema") ?? [],
+      schemas: options.get("schema"),
       label: "backup",
     });
     console.log(path);

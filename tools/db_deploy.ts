@@ -16,7 +16,7 @@
  * 4. Records the deploy in the audit log (audit.append 'db.deploy', outcome and versions).
  * 5. On failure stops and prints what was applied, what failed, and the rollback steps.
  *
- * Target: --db-url, else SUPABASE_DB_URL, else the local stack. On Supabase use the direct
+ * Target: --db-url, else SUPABASE_DB_URL, else the local stack (127.0.0.1:$PG_PORT). On Supabase use the direct
  * connection or the session pooler (the transaction pooler does not take session options).
  */
 import {
@@ -86,7 +86,9 @@ function rollbackSteps(applied: Migration[], workdir: string, backup: string): s
   }
   lines.push(
     "  Last resort, if the rollback scripts cannot repair it (loses every write made since the backup):",
-    `    pg_restore --clean --if-exists --single-transaction --exit-on-error -d "$DB_URL" ${backup}`,
+    // A plain `pg_restore --clean` fails as Supabase's non-superuser postgres (event triggers,
+    // supabase_admin's default privileges): db:restore-check --restore-into handles both.
+    `    npm run db:restore-check -- --backup ${backup} --restore-into "$DB_URL"`,
   );
   return lines;
 }

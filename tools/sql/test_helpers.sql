@@ -59,4 +59,21 @@ begin
 end;
 $$;
 
+
+-- An explicit runid for a test's cron.job_run_details row. On Supabase, pg_cron's after-create
+-- script grants postgres ALL on cron.job_run_details but nothing on cron.runid_seq, so the
+-- column default (nextval) is denied to postgres; tests name the runid instead. Above anything
+-- pg_cron has used (and above the rows inserted before in the same transaction, so successive
+-- calls follow pg_cron's order), and far enough above that pg_cron's own next runs never reach it
+-- while a test's row exists.
+create or replace function tests.cron_runid()
+returns bigint
+language sql
+volatile
+set search_path = ''
+as $$
+  select greatest((select s.last_value from cron.runid_seq s),
+                  (select coalesce(max(d.runid), 0) from cron.job_run_details d)) + 1000000;
+$$;
 grant execute on all functions in schema tests to anon, authenticated, service_role;
+revoke all on function tests.cron_runid() from public, anon, authenticated, service_role;

@@ -149,8 +149,8 @@ select is(
 -- A pg_cron run is named after its job: pg_cron connects with application_name 'pg_cron' and
 -- records the run's backend pid in cron.job_run_details (simulated here for this session).
 set local application_name = 'pg_cron';
-insert into cron.job_run_details (jobid, job_pid, database, username, command, status, start_time)
-select j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'running', now()
+insert into cron.job_run_details (jobid, runid, job_pid, database, username, command, status, start_time)
+select j.jobid, tests.cron_runid(), pg_backend_pid(), 'postgres', 'postgres', j.command, 'running', now()
   from cron.job j where j.jobname = 'audit-seal';
 select audit.append('test.cron_actor') as cron_entry \gset
 select results_eq(

@@ -241,20 +241,20 @@ update ops.settings set value = '180 days' where key = 'user_inactive_after';
 -- =============================================================================================
 -- prune-cron-history
 -- =============================================================================================
-insert into cron.job_run_details (jobid, status, username, database, command, start_time, end_time)
-values (0, 'succeeded', current_user, current_database(), 'select 1', now() - interval '14 days 1 minute',
+insert into cron.job_run_details (jobid, runid, status, username, database, command, start_time, end_time)
+values (0, tests.cron_runid(), 'succeeded', current_user, current_database(), 'select 1', now() - interval '14 days 1 minute',
         now() - interval '14 days 1 minute' + interval '1 second')
 returning runid as run_past \gset
 insert into cron.job_run_details (jobid, runid, status, username, database, command, return_message)
 values (0, -1000000 - floor(random() * 1000000)::bigint, 'failed', current_user, current_database(), 'select 1',
         'connection failed')
 returning runid as run_never_old \gset
-insert into cron.job_run_details (jobid, status, username, database, command, start_time, end_time)
-values (0, 'succeeded', current_user, current_database(), 'select 1', now() - interval '14 days' + interval '1 minute',
+insert into cron.job_run_details (jobid, runid, status, username, database, command, start_time, end_time)
+values (0, tests.cron_runid(), 'succeeded', current_user, current_database(), 'select 1', now() - interval '14 days' + interval '1 minute',
         now() - interval '14 days' + interval '2 minutes')
 returning runid as run_inside \gset
-insert into cron.job_run_details (jobid, status, username, database, command, return_message)
-values (0, 'failed', current_user, current_database(), 'select 1', 'connection failed')
+insert into cron.job_run_details (jobid, runid, status, username, database, command, return_message)
+values (0, tests.cron_runid(), 'failed', current_user, current_database(), 'select 1', 'connection failed')
 returning runid as run_never_new \gset
 
 select ops.prune_cron_history() as cron_result \gset

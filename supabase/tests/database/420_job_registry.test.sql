@@ -66,12 +66,12 @@ select ops.schedule_job('purge-deleted-projects', '7 * * * *', 'select ops.purge
 select tests.create_user('opsstaff', 'support') as staff \gset
 select tests.create_user('opsuser') as plain \gset
 
-insert into cron.job_run_details (jobid, status, username, database, command, return_message, start_time, end_time)
-select c.jobid, 'failed', current_user, current_database(), c.command, 'ERROR: test failure',
+insert into cron.job_run_details (jobid, runid, status, username, database, command, return_message, start_time, end_time)
+select c.jobid, tests.cron_runid(), 'failed', current_user, current_database(), c.command, 'ERROR: test failure',
        now() - interval '2 hours', now() - interval '2 hours' + interval '1.5 seconds'
   from cron.job c where c.jobname = 'trim-workspace-history';
-insert into cron.job_run_details (jobid, status, username, database, command, return_message, start_time, end_time)
-select c.jobid, 'succeeded', current_user, current_database(), c.command, 'SELECT 1',
+insert into cron.job_run_details (jobid, runid, status, username, database, command, return_message, start_time, end_time)
+select c.jobid, tests.cron_runid(), 'succeeded', current_user, current_database(), c.command, 'SELECT 1',
        now() - interval '1 hour', now() - interval '1 hour' + interval '250 milliseconds'
   from cron.job c where c.jobname = 'trim-workspace-history';
 
