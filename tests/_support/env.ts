@@ -17,19 +17,3 @@ export const ROLLBACK_PG_PORT = port("ROLLBACK_PG_PORT");
 export const DEPLOY_PG_PORT = port("DEPLOY_PG_PORT");
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
-function port(name: string, fallback: number): number {
-  const value = Deno.env.get(name);
-  if (value === undefined || value === "") return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) {
-    throw new Error(`${name} must be a TCP port number, got "${value}"`);
-  }
-  return parsed;
-}
-
-/** The development database's port (the port convention: docs/README, issue 13). */
-export const PG_PORT = port("PG_PORT", 54322);
-/** migrations_test.ts's scratch cluster (rollback round trip). */
-export const ROLLBACK_PG_PORT = port("ROLLBACK_PG_PORT", PG_PORT + 7);
-/** jobs_test.ts's scratch cluster (db:deploy, db:restore-check). */
-export const DEPLOY_PG_PORT = port("DEPLOY_PG_PORT", PG_PORT + 17);
