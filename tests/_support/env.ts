@@ -16,4 +16,3 @@ export const ROLLBACK_PG_PORT = port("ROLLBACK_PG_PORT");
 /** Scratch cluster of the deploy and restore checks (tests/jobs_test.ts). */
 export const DEPLOY_PG_PORT = port("DEPLOY_PG_PORT");
 export const ROOT = new URL("../../", import.meta.url).pathname;
-
