@@ -737,3 +737,92 @@ Deno.test({
     }
   },
 });
+
+// =============================================================================================
+// README's deploy block, against the pinned CLI and the faithful platform
+// =============================================================================================
+
+const SUPABASE_CLI = `${ROOT}node_modules/.bin/supabase`;
+
+/** The `npx supabase ...` lines of README's deploy block, as argument lists (comments dropped). */
+async function readmeDeployCommands(): Promise<string[][]> {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const section = readme.slice(readme.indexOf("## Deploying to a Supabase project"));
+  const block = /```sh\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error("README has no deploy block");
+  return block[1].split("\n")
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter((line) => line.startsWith("npx supabase "))
+    .map((line) => line.split(/\s+/).slice(2));
+}
+
+/** The subcommand path of a CLI call: its leading words that are not flags, at most two. */
+function commandPath(words: string[]): string[] {
+  const path: string[] = [];
+  for (const word of words) {
+    if (word.startsWith("-") || word.startsWith("<") || path.length === 2) break;
+    path.push(word);
+  }
+  return path;
+}
+
+Deno.test("README deploy block: every subcommand and flag exists in the pinned CLI; db push names its target; every function is deployed", async () => {
+  const commands = await readmeDeployCommands();
+  const paths = commands.map((words) => commandPath(words).join(" "));
+  for (const required of ["link", "db push", "secrets set", "functions deploy"]) {
+    assert(paths.includes(required), `the deploy block has no \`supabase ${required}\``);
+  }
+  for (const words of commands) {
+    const path = commandPath(words);
+    const help = await run(SUPABASE_CLI, [...path, "--help"]);
+    assertEquals(help.code, 0, `supabase ${path.join(" ")} --help: ${help.stderr}`);
+    assertStringIncludes(
+      help.stdout,
+      `supabase ${path.join(" ")} [flags]`,
+      `not a command: ${path.join(" ")}`,
+    );
+    for (const flag of words.filter((word) => word.startsWith("--"))) {
+      const name = flag.split("=")[0];
+      assert(
+        new RegExp(`(^|\\s)${name}(\\[|\\s|=)`, "m").test(help.stdout),
+        `supabase ${path.join(" ")} has no flag ${name}`,
+      );
+    }
+  }
+  // CLI 3.x: `db push` without a target pushes to the LOCAL database.
+  const push = commands.find((words) => commandPath(words).join(" ") === "db push")!;
+  assert(push.some((word) => /^--(remote|db-url)\b/.test(word)), "db push must name its target (--remote)");
+  const deployed = commands.find((words) => commandPath(words).join(" ") === "functions deploy")!
+    .slice(2).filter((word) => !word.startsWith("-")).sort();
+  const functions: string[] = [];
+  for await (const entry of Deno.readDir(`${ROOT}supabase/functions`)) {
+    if (entry.isDirectory && !entry.name.startsWith("_")) functions.push(entry.name);
+  }
+  assertEquals(deployed, functions.sort(), "functions deploy must name every function");
+});
+
+Deno.test({
+  name:
+    "README deploy block: its db push, aimed at a fresh database of the local platform, applies every migration as a non-superuser postgres",
+  sanitizeResources: false,
+  fn: async () => {
+    const sql = await freshScratch();
+    try {
+      const push = (await readmeDeployCommands()).find((words) =>
+        commandPath(words).join(" ") === "db push"
+      )!;
+      // The linked project (`--remote`) is replaced by the scratch database; `--yes` answers the prompt.
+      const args = push.map((word) => word === "--remote" ? `--remote=${SCRATCH_URL}` : word);
+      const result = await run(SUPABASE_CLI, [...args, "--yes"]);
+      assertEquals(result.code, 0, result.stderr + result.stdout);
+      const [{ superuser }] =
+        await sql`select rolsuper as superuser from pg_roles where rolname = current_user`;
+      assertEquals(superuser, false, "the platform's postgres must not be a superuser");
+      const applied = await sql`select version from supabase_migrations.schema_migrations order by version`;
+      const files = readMigrations().map((migration) => migration.version);
+      assertEquals(applied.map((row) => row.version), files);
+    } finally {
+      await sql.end();
+    }
+  },
+});
