@@ -154,7 +154,7 @@ Deno.test({
       let stopLoad = false;
       let sent = 0;
 
-      async function timed(kind: string, request: () => Promise<Response>): Promise<Outcome> {
+      const timed = async (kind: string, request: () => Promise<Response>): Promise<Outcome> => {
         const started = performance.now();
         let outcome: Outcome;
         try {
@@ -171,11 +171,11 @@ Deno.test({
         }
         outcomes.push(outcome);
         return outcome;
-      }
+      };
       const fetchBounded = (url: string, init: RequestInit = {}) =>
         fetch(url, { ...init, signal: AbortSignal.timeout(HANG_MS) });
 
-      async function deliverNew(): Promise<Outcome> {
+      const deliverNew = async (): Promise<Outcome> => {
         const userId = randomUserId("fwh");
         const event = userEvent("user.created", userId, { firstName: "Fault" });
         const delivery = signDelivery(secret, event);
@@ -192,7 +192,7 @@ Deno.test({
         );
         entry.ok = outcome.status >= 200 && outcome.status < 300;
         return outcome;
-      }
+      };
 
       const operations = [
         deliverNew,
@@ -228,7 +228,7 @@ Deno.test({
       const served = () => count((o) => o.status >= 200 && o.status < 300 && o.kind !== "health");
 
       /** Waits until the gateway serves a database request again; returns how long that took. */
-      async function recovery(): Promise<number> {
+      const recovery = async (): Promise<number> => {
         const started = Date.now();
         await waitFor("the gateway to serve after the database came back", 30_000, async () => {
           const response = await fetchBounded(`${base}/api/projects`, { headers: users[1].headers });
@@ -236,7 +236,7 @@ Deno.test({
           return response.status === 200 ? true : undefined;
         });
         return Date.now() - started;
-      }
+      };
 
       await waitFor("warm-up traffic", 30_000, () => Promise.resolve(served() >= 20 ? true : undefined));
 
