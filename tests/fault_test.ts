@@ -19,7 +19,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import postgres from "postgres";
-import { FAULT_GATEWAY_PORT, FAULT_PG_PORT, ROOT } from "./_support/env.ts";
+import { DB_URL, FAULT_GATEWAY_PORT, FAULT_PG_PORT, ROOT } from "./_support/env.ts";
 import { startGateway } from "./_support/gateway.ts";
 import { TcpProxy } from "./_support/tcp_proxy.ts";
 import { tokenFor } from "./_support/auth.ts";
@@ -32,6 +32,12 @@ import {
   webhookSecret,
 } from "../tools/send_webhooks.ts";
 import { DEV_APP_ORIGIN } from "../tools/dev_issuer.ts";
+import {
+  closeDatabase,
+  configureDatabase,
+  databaseStats,
+  withServiceRole,
+} from "../supabase/functions/_shared/db.ts";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const CLUSTER = "pg-fault";
@@ -403,6 +409,8 @@ Deno.test({
         0,
         "no connection idle in a transaction",
       );
+      // Nothing runs now: a connection still active would be a statement nobody is waiting for.
+      assertEquals(connections.filter((row) => row.state !== "idle").length, 0, "every connection is idle");
 
       // --- The same gateway serves normally: a burst of twice the pool size, all answered 200 -----
       const burst = await Promise.all(
@@ -441,6 +449,52 @@ Deno.test({
       await admin.end({ timeout: 1 });
       // The scratch cluster is left stopped (its folder is reused by the next run).
       await stopPostgres().catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "lease: a statement after its connection was killed is refused at once, and the pool keeps serving",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    // In this process, on the suite's database (the same settings tests/audit_test.ts configures).
+    configureDatabase({ url: DB_URL, poolSize: 2, prepare: true, statementTimeoutMs: 5_000 });
+    await closeDatabase(); // a fresh pool, whatever an earlier test file did with the shared one
+    const killer = postgres(DB_URL, { max: 1, onnotice: () => {} });
+    try {
+      const before = databaseStats();
+      const started = performance.now();
+      const failure = await withServiceRole("fault-test", async (tx) => {
+        const [{ pid }] = await tx`select pg_backend_pid() as pid`;
+        await killer`select pg_terminate_backend(${pid})`;
+        await waitFor("the backend to be gone", 5_000, async () => {
+          const [{ n }] = await killer`select count(*)::int as n from pg_stat_activity where pid = ${pid}`;
+          return n === 0 ? true : undefined;
+        });
+        // Let the client see the socket close, then write on the transaction as a body would.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await tx`select 1`;
+      }).then(() => undefined, (error) => error);
+      const elapsed = performance.now() - started;
+      assert(failure, "the transaction failed");
+      assert(
+        ["DB_UNAVAILABLE", "CONNECTION_CLOSED", "ECONNRESET", "EPIPE"].includes(failure.code),
+        `a connection error: ${failure.code} ${failure.message}`,
+      );
+      assert(elapsed < 5_000, `answered at once, not at a deadline: ${elapsed} ms`);
+      const after = databaseStats();
+      assertEquals(after.connections_held, 0);
+      assertEquals(after.released, before.released, "the dead connection was not put back in the pool");
+      // The isolate keeps serving: more transactions than the pool has connections, all fine.
+      for (let i = 0; i < 5; i++) {
+        const [row] = await withServiceRole("fault-test", async (tx) => await tx`select 1 as one`);
+        assertEquals(row.one, 1);
+      }
+      assertEquals(databaseStats().connections_held, 0);
+    } finally {
+      await killer.end({ timeout: 1 });
+      await closeDatabase();
     }
   },
 });

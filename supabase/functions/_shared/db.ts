@@ -219,6 +219,18 @@ export function database(): Sql {
 }
 
 /**
+ * Ends the current pool (tools and tests; a function's pool lives as long as its isolate). The next
+ * transaction opens a fresh one.
+ */
+export async function closeDatabase(): Promise<void> {
+  const generation = current;
+  if (!generation) return;
+  generation.retired = true;
+  current = undefined;
+  await generation.sql.end({ timeout: 5 });
+}
+
+/**
  * Whether an uncaught error was thrown inside postgres.js (its source files are in the stack). The
  * process guards (_shared/http.ts) contain such an error by replacing the pool; see
  * `replaceDatabasePool`.
@@ -321,6 +333,7 @@ class Lease {
   #reservation: unknown;
   #ended = false;
   #lost = false;
+  #admitted = 0;
   /** The transaction is known to be over (commit or rollback answered): the connection is idle. */
   #clean = false;
 
@@ -403,8 +416,9 @@ class Lease {
     return !this.#ended && !this.#lost && this.#owns();
   }
 
+  /** The connection is identified and still reserved by this lease (not closed, released or reused). */
   #owns(): boolean {
-    return this.#connection === undefined || this.#connection.reserved === this.#reservation;
+    return this.#connection !== undefined && this.#connection.reserved === this.#reservation;
   }
 
   /**
@@ -439,7 +453,9 @@ class Lease {
 
   #admit(query: QueryInternals): boolean {
     if (this.#ended || this.#lost) return false;
-    if (!this.#owns()) {
+    // The first query is `begin`, which identifies the connection as it is executed; every later one
+    // needs the connection identified and still ours.
+    if (this.#admitted++ > 0 && !this.#owns()) {
       this.#lost = true;
       return false;
     }
