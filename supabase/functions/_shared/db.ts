@@ -461,10 +461,10 @@ class Lease {
     }
     // A transaction that raises its own statement timeout (GET /admin/audit/verify) gets a deadline
     // beyond it: the deadline is for what the server cannot time out, never shorter than the server.
-    const text = query.strings?.join("") ?? "";
-    const raised = /set_config\(\s*'statement_timeout'\s*,\s*'(\d+)'/.exec(text);
-    if (raised) {
-      const wanted = Date.now() + Number(raised[1]) + DEADLINE_MARGIN_MS;
+    for (const part of query.strings ?? []) {
+      if (!part.includes("statement_timeout")) continue;
+      const raised = /set_config\(\s*'statement_timeout'\s*,\s*'(\d+)'/.exec(part);
+      const wanted = raised ? Date.now() + Number(raised[1]) + DEADLINE_MARGIN_MS : 0;
       if (wanted > this.#deadlineAt) {
         this.#deadlineAt = wanted;
         this.#arm();
