@@ -5,7 +5,8 @@
  * tools/run.sh, and it stops with one line saying so instead of guessing a port that may be
  * somebody else's server.
  *
- *   PG_PORT GATEWAY_PORT TEST_PG_PORT TEST_GATEWAY_PORT ROLLBACK_PG_PORT DEPLOY_PG_PORT
+ *   PG_PORT GATEWAY_PORT TEST_PG_PORT TEST_GATEWAY_PORT ROLLBACK_PG_PORT DEPLOY_PG_PORT FAULT_PG_PORT
+ *   FAULT_GATEWAY_PORT
  *   SUPABASE_DB_URL FUNCTIONS_URL
  */
 
@@ -15,7 +16,9 @@ export type PortName =
   | "TEST_PG_PORT"
   | "TEST_GATEWAY_PORT"
   | "ROLLBACK_PG_PORT"
-  | "DEPLOY_PG_PORT";
+  | "DEPLOY_PG_PORT"
+  | "FAULT_PG_PORT"
+  | "FAULT_GATEWAY_PORT";
 
 /** Stops the process with one line on stderr (no stack trace: the cause and the fix). */
 export function fail(message: string): never {

@@ -16,3 +16,7 @@ export const ROLLBACK_PG_PORT = port("ROLLBACK_PG_PORT");
 /** Scratch cluster of the deploy and restore checks (tests/jobs_test.ts). */
 export const DEPLOY_PG_PORT = port("DEPLOY_PG_PORT");
 export const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** The fault test's own scratch cluster and gateway (tests/fault_test.ts). */
+export const FAULT_PG_PORT = port("FAULT_PG_PORT");
+export const FAULT_GATEWAY_PORT = port("FAULT_GATEWAY_PORT");

@@ -13,31 +13,53 @@ function freePort(): number {
   return port;
 }
 
-/** Reads a child's output in the background, keeping the last lines (for error messages). */
-function tail(stream: ReadableStream<Uint8Array>, keep = 20) {
+export interface GatewayOptions {
+  /** Listen here instead of on a free port. */
+  port?: number;
+  /** Append the gateway's stdout and stderr (its JSON log lines) to this file. */
+  logFile?: string;
+}
+
+/**
+ * Reads a child's output in the background, keeping the last lines (for error messages) and,
+ * when given, appending everything to `file`.
+ */
+function collect(streams: ReadableStream<Uint8Array>[], file: Deno.FsFile | undefined, keep = 20) {
   const lines: string[] = [];
-  const done = (async () => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      lines.push(...chunk.split("\n").filter((line) => line.trim()));
+  const decoder = new TextDecoder();
+  const done = Promise.allSettled(streams.map(async (stream) => {
+    for await (const chunk of stream) {
+      if (file) await file.write(chunk);
+      lines.push(...decoder.decode(chunk).split("\n").filter((line) => line.trim()));
       lines.splice(0, Math.max(0, lines.length - keep));
     }
-  })().catch(() => {});
+  })).then(() => file?.close());
   return { lines, done };
 }
 
-export async function startGateway(env: Record<string, string>) {
-  const port = freePort();
+export async function startGateway(env: Record<string, string>, options: GatewayOptions = {}) {
+  const port = options.port ?? freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}tools/gateway.ts`, "--port", String(port)],
     env: { ...Deno.env.toObject(), ...env },
-    stdout: "null",
+    stdout: options.logFile ? "piped" : "null",
     stderr: "piped",
   }).spawn();
-  const output = tail(child.stderr);
+  const file = options.logFile ? await Deno.open(options.logFile, { create: true, append: true }) : undefined;
+  await file?.write(
+    new TextEncoder().encode(`--- gateway on port ${port} started ${new Date().toISOString()}\n`),
+  );
+  const output = collect(options.logFile ? [child.stdout, child.stderr] : [child.stderr], file);
   let exited: Deno.CommandStatus | undefined;
   const status = child.status.then((value) => (exited = value));
   const stop = async () => {
-    if (!exited) child.kill("SIGTERM");
+    if (!exited) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
     await status;
     await output.done;
   };
@@ -70,5 +92,11 @@ export async function startGateway(env: Record<string, string>) {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { url, stop };
+  return {
+    url,
+    port,
+    stop,
+    /** Resolves with the exit status if the process ends (e.g. it failed the isolate). */
+    status: child.status,
+  };
 }

@@ -2,10 +2,16 @@
  * A TCP proxy in front of Postgres that a test can "unplug": stop() refuses new connections and
  * cuts open ones, start() serves again on the same port. Lets a test take the database away from
  * one function process without stopping the database other tests share.
+ *
+ * freeze() makes every connection a dead socket: bytes stop moving both ways (and new connections
+ * are accepted but never answered) without anything being closed, as when a network path or the
+ * server hangs; thaw() lets them move again.
  */
 export class TcpProxy {
   #listener?: Deno.Listener;
   #connections = new Set<Deno.Conn>();
+  #frozen?: Promise<void>;
+  #thaw?: () => void;
   port = 0;
 
   constructor(private readonly targetPort: number, private readonly targetHost = "127.0.0.1") {}
@@ -33,21 +39,44 @@ export class TcpProxy {
       return;
     }
     this.#connections.add(client).add(upstream);
-    const close = () => {
-      for (const conn of [client, upstream]) {
-        this.#connections.delete(conn);
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
+    // Either side ending ends both (Postgres does not use half-closed connections).
+    await Promise.race([this.#pump(client, upstream), this.#pump(upstream, client)]);
+    for (const conn of [client, upstream]) {
+      this.#connections.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // already closed
       }
-    };
-    await Promise.allSettled([
-      client.readable.pipeTo(upstream.writable, { preventClose: true }),
-      upstream.readable.pipeTo(client.writable, { preventClose: true }),
-    ]);
-    close();
+    }
+  }
+
+  async #pump(from: Deno.Conn, to: Deno.Conn) {
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        while (this.#frozen) await this.#frozen;
+        const n = await from.read(buffer);
+        if (n === null) return;
+        // Bytes read while frozen wait here, so nothing moves until thaw().
+        while (this.#frozen) await this.#frozen;
+        let written = 0;
+        while (written < n) written += await to.write(buffer.subarray(written, n));
+      }
+    } catch {
+      // closed
+    }
+  }
+
+  freeze(): void {
+    this.#frozen ??= new Promise((resolve) => (this.#thaw = resolve));
+  }
+
+  thaw(): void {
+    const thaw = this.#thaw;
+    this.#frozen = undefined;
+    this.#thaw = undefined;
+    thaw?.();
   }
 
   /**

@@ -30,16 +30,122 @@ const httpUrl = z.url({ protocol: /^https?$/ });
  * `z.object({...})` and passes it to `loadConfig`.
  */
 
-/** Database connection settings shared by every function. */
+/**
+ * Database connection settings shared by every function (resolved by `resolveDatabaseSettings`).
+ *
+ * The URL: `DB_URL` when set, else `SUPABASE_DB_URL`. Supabase provides `SUPABASE_DB_URL` to every
+ * function (the direct connection, port 5432) and `supabase secrets set` refuses names starting with
+ * `SUPABASE_`, so the Supavisor transaction pooler (port 6543) can only be chosen through `DB_URL`.
+ */
 export const DatabaseSettings = {
-  SUPABASE_DB_URL: postgresUrl,
+  /** The connection the functions use; wins over SUPABASE_DB_URL. In production: the transaction pooler. */
+  DB_URL: postgresUrl.optional(),
+  /** Provided by the platform: the direct connection. The fallback when DB_URL is not set. */
+  SUPABASE_DB_URL: postgresUrl.optional(),
+  /**
+   * What sits between the functions and Postgres: `transaction` (Supavisor or PgBouncer in transaction mode:
+   * a server connection per transaction), `session` (a server connection per client connection) or `none`
+   * (direct). Default: derived from the URL, port 6543 is `transaction`, a `*.pooler.supabase.com` host on
+   * another port is `session`, anything else `none`.
+   */
+  DB_POOLER: z.enum(["transaction", "session", "none"]).optional(),
+  /**
+   * postgres.js named prepared statements. Default: on, except behind a transaction pooler (Supavisor in
+   * transaction mode does not support them). Only turn them on there for a pooler that keeps protocol-level
+   * prepared statements (PgBouncer >= 1.21 with max_prepared_statements).
+   */
+  DB_PREPARE: z.enum(["true", "false"]).optional().transform((value) =>
+    value === undefined ? undefined : value === "true"
+  ),
   /** Connections per isolate. Small: Supabase runs many isolates against one Postgres. */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(50).default(5),
-  /** Set to false behind the Supavisor transaction pooler (port 6543), which cannot keep prepared statements. */
-  DB_PREPARE: z.enum(["true", "false"]).default("true").transform((value) => value === "true"),
   /** Per-transaction statement timeout for user requests (the API roles' own setting does not apply under SET ROLE). */
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /**
+   * Longest a transaction may hold the caller, from waiting for a connection to `commit`: past it the request
+   * gets a 503 and the connection is destroyed, never returned to the pool. Must exceed
+   * DB_STATEMENT_TIMEOUT_MS (the server's own timeout answers first when the server can). Default: the
+   * statement timeout + 3 s.
+   */
+  DB_REQUEST_DEADLINE_MS: z.coerce.number().int().min(200).max(120_000).optional(),
+  /** Serve GET /<function>/_db/stats (pool counters, no data). For tests and local diagnosis only. */
+  DB_DEBUG_STATS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
 };
+
+export type PoolerMode = "transaction" | "session" | "none";
+
+/** The database settings after defaults and cross-checks: what `_shared/db.ts` is configured with. */
+export interface ResolvedDatabaseSettings {
+  url: string;
+  /** Which variable the URL came from (for the start-up log; never the URL itself: it has a password). */
+  urlSource: "DB_URL" | "SUPABASE_DB_URL";
+  pooler: PoolerMode;
+  /** Whether `pooler` was derived from the URL rather than set. */
+  poolerDerived: boolean;
+  prepare: boolean;
+  poolSize: number;
+  statementTimeoutMs: number;
+  requestDeadlineMs: number;
+  debugStats: boolean;
+}
+
+/** Margin of the default request deadline over the statement timeout. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 3_000;
+
+/** The pooler a URL points at, when DB_POOLER does not say: Supabase's ports and host names. */
+export function poolerFromUrl(url: string): PoolerMode {
+  let parsed: URL;
+  try {
+    // postgres:// is not a special scheme for URL; swap it so host and port parse.
+    parsed = new URL(url.replace(/^postgres(ql)?:/, "http:"));
+  } catch {
+    return "none";
+  }
+  if (parsed.port === "6543") return "transaction";
+  if (parsed.hostname.endsWith(".pooler.supabase.com")) return "session";
+  return "none";
+}
+
+/**
+ * Applies defaults and the checks one field cannot make alone; throws ConfigError naming the variables.
+ * Called by `configureDatabaseFrom` at start-up, right after `loadConfig`.
+ */
+export function resolveDatabaseSettings(settings: {
+  DB_URL?: string;
+  SUPABASE_DB_URL?: string;
+  DB_POOLER?: PoolerMode;
+  DB_PREPARE?: boolean;
+  DB_POOL_SIZE: number;
+  DB_STATEMENT_TIMEOUT_MS: number;
+  DB_REQUEST_DEADLINE_MS?: number;
+  DB_DEBUG_STATS?: boolean;
+}): ResolvedDatabaseSettings {
+  const url = settings.DB_URL ?? settings.SUPABASE_DB_URL;
+  if (!url) {
+    throw new ConfigError([
+      "SUPABASE_DB_URL is required but not set (set DB_URL to use a pooler; Supabase provides SUPABASE_DB_URL)",
+    ]);
+  }
+  const pooler = settings.DB_POOLER ?? poolerFromUrl(url);
+  const requestDeadlineMs = settings.DB_REQUEST_DEADLINE_MS ??
+    settings.DB_STATEMENT_TIMEOUT_MS + DEFAULT_DEADLINE_MARGIN_MS;
+  if (requestDeadlineMs <= settings.DB_STATEMENT_TIMEOUT_MS) {
+    throw new ConfigError([
+      `DB_REQUEST_DEADLINE_MS: must exceed DB_STATEMENT_TIMEOUT_MS (${settings.DB_STATEMENT_TIMEOUT_MS})`,
+    ]);
+  }
+  return {
+    url,
+    urlSource: settings.DB_URL ? "DB_URL" : "SUPABASE_DB_URL",
+    pooler,
+    poolerDerived: settings.DB_POOLER === undefined,
+    prepare: settings.DB_PREPARE ?? pooler !== "transaction",
+    poolSize: settings.DB_POOL_SIZE,
+    statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS,
+    requestDeadlineMs,
+    debugStats: settings.DB_DEBUG_STATS ?? false,
+  };
+}
 
 /** Clerk session-token verification. */
 export const ClerkSessionSettings = {

@@ -63,6 +63,9 @@ const CONNECTION_ERROR_CODES = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
+  // _shared/db.ts: refused while the database is away, or the per-transaction deadline expired.
+  "DB_UNAVAILABLE",
+  "DB_DEADLINE_EXCEEDED",
 ]);
 
 interface PostgresLikeError {

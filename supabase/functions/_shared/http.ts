@@ -9,6 +9,12 @@ import { cors } from "hono/cors";
 import { describeError, log } from "./log.ts";
 import { HttpError, problemResponse, toHttpError } from "./errors.ts";
 import { runWithRequestId } from "./request_context.ts";
+import {
+  databaseDebugStatsEnabled,
+  databaseStats,
+  isDatabaseDriverError,
+  replaceDatabasePool,
+} from "./db.ts";
 
 export interface AppVariables {
   requestId: string;
@@ -82,20 +88,43 @@ export function onError(functionName: string) {
 let processGuardsInstalled = false;
 
 /**
- * An error that escapes every request (postgres.js can throw from a socket timer when the
- * database drops a connection mid-write) must not take the whole isolate down with every request
- * in flight: log it and keep serving. Requests themselves already fail through onError.
+ * What an error that escapes every request does to the isolate (docs/ARCHITECTURE.md, "What a caller
+ * sees during an outage"):
+ * - thrown inside postgres.js (its files in the stack): contained. The driver's state is unknown, so
+ *   the pool is replaced (`replaceDatabasePool`: the old one is ended and then destroyed, in-flight
+ *   transactions are cut off by their deadline) and the isolate keeps serving with a fresh pool;
+ * - any other uncaught error: the isolate fails. The default is not prevented, so Deno ends the
+ *   process (on Supabase the worker ends and the next request starts a fresh one); nothing here can
+ *   say what the interrupted code left half done;
+ * - an unhandled rejection: logged and the isolate keeps serving (a promise nobody awaited leaves no
+ *   work half done); from postgres.js it also replaces the pool.
  */
 function installProcessGuards(functionName: string): void {
   if (processGuardsInstalled) return;
   processGuardsInstalled = true;
   globalThis.addEventListener("error", (event) => {
-    event.preventDefault();
-    log.error("uncaught error", { function: functionName, ...describeError(event.error) });
+    if (isDatabaseDriverError(event.error)) {
+      event.preventDefault();
+      replaceDatabasePool("uncaught error in the database driver");
+      log.error("uncaught error in the database driver: pool replaced", {
+        function: functionName,
+        ...describeError(event.error),
+      });
+      return;
+    }
+    log.error("uncaught error: ending the isolate", {
+      function: functionName,
+      ...describeError(event.error),
+    });
   });
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    log.error("unhandled rejection", { function: functionName, ...describeError(event.reason) });
+    const driver = isDatabaseDriverError(event.reason);
+    if (driver) replaceDatabasePool("unhandled rejection in the database driver");
+    log.error(driver ? "unhandled rejection in the database driver: pool replaced" : "unhandled rejection", {
+      function: functionName,
+      ...describeError(event.reason),
+    });
   });
 }
 
@@ -134,6 +163,8 @@ export function createFunctionApp(functionName: string, options: AppOptions): Ho
     }),
   );
   app.use("*", jsonBodiesOnly);
+  // Pool counters for the fault test and local diagnosis; absent unless DB_DEBUG_STATS=true.
+  if (databaseDebugStatsEnabled()) app.get("/_db/stats", (c) => c.json(databaseStats()));
   app.onError(onError(functionName));
   app.notFound((c) => problemResponse(c, new HttpError(404, "Not Found", "no such route")));
   return app;
