@@ -10,6 +10,8 @@
  * - exception: the append inside a PL/pgSQL exception block (a subtransaction), sometimes undone by
  *   an error the block catches;
  * - nested: several appends in one transaction, one of them in a savepoint rolled back;
+ * - bulk-replica: 10 appends in one statement from a session with session_replication_role =
+ *   replica, the shape of bench/_data.ts's audit stage;
  * - pg_cron: two jobs run by background workers (this stack sets cron.use_background_workers),
  *   each appending in a loop, one transaction per append (COMMIT in a DO block), some inside
  *   exception blocks. pg_cron 1.4 (Debian's postgresql-15-cron 1.4.2) schedules by the minute
@@ -30,7 +32,7 @@ const MIN_SECONDS = Number(Deno.env.get("AUDIT_STRESS_SECONDS") ?? "15");
 const MAX_SECONDS = MIN_SECONDS + 80; // room to wait for the minute boundary and the jobs' run
 const CRON_JOB_SECONDS = 6;
 
-type Kind = "first-write" | "autocommit" | "savepoint" | "exception" | "nested";
+type Kind = "first-write" | "autocommit" | "savepoint" | "exception" | "nested" | "bulk-replica";
 
 interface Tally {
   committed: bigint[];
@@ -38,12 +40,12 @@ interface Tally {
   transactions: number;
 }
 
-const connect = (name: string) =>
+const connect = (name: string, settings: Record<string, string> = {}) =>
   postgres(DB_URL, {
     max: 1,
     onnotice: () => {},
     idle_timeout: 5,
-    connection: { application_name: `audit-stress-${name}` },
+    connection: { application_name: `audit-stress-${name}`, ...settings },
   });
 
 /** Thrown inside a transaction or savepoint to roll it back on purpose. */
@@ -60,6 +62,17 @@ async function appendOnce(sql: postgres.Sql, kind: Kind, run: string, n: number,
   const pending: bigint[] = [];
   const undone: bigint[] = [];
   try {
+    if (kind === "bulk-replica") {
+      // bench/_data.ts's shape: many appends in one statement, from a session in replica mode
+      // (the connection sets session_replication_role; audit.log's guard trigger fires ALWAYS).
+      const [{ ids }] = await sql`
+        select array_agg(audit.append('test.stress', 'tests', 'sealer', null,
+                                      jsonb_build_object('run', ${run}::text, 'kind', 'bulk-replica'))
+                         order by g)::text[] as ids
+          from generate_series(1, 10) g`;
+      tally.committed.push(...(ids as string[]).map(BigInt));
+      return;
+    }
     if (kind === "autocommit") {
       const [{ id }] = await sql`select audit.append('test.stress', 'tests', 'sealer', null,
         jsonb_build_object('run', ${run}::text, 'kind', 'autocommit')) as id`;
@@ -113,12 +126,16 @@ async function appendOnce(sql: postgres.Sql, kind: Kind, run: string, n: number,
 }
 
 /** The DO block a pg_cron job runs: appends in a loop, one transaction each, for a few seconds. */
-function cronCommand(run: string, kind: string, hardStop: Date): string {
+function cronCommand(run: string, job: string, kind: string, hardStop: Date): string {
   return `do $job$
 declare
   started timestamptz := clock_timestamp();
   n integer := 0;
 begin
+  if started >= '${hardStop.toISOString()}'::timestamptz then
+    perform cron.unschedule('${job}'); -- left behind by an interrupted run: remove itself
+    return;
+  end if;
   while clock_timestamp() < started + interval '${CRON_JOB_SECONDS} seconds'
         and clock_timestamp() < '${hardStop.toISOString()}'::timestamptz loop
     n := n + 1;
@@ -144,19 +161,47 @@ $job$`;
 }
 
 Deno.test({
-  name: "sealer stress: concurrent appenders, subtransactions, pg_cron workers and a sealer loop; the chain verifies",
+  name:
+    "sealer stress: concurrent appenders, subtransactions, pg_cron workers and a sealer loop; the chain verifies",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
     const run = `stress-${crypto.randomUUID().slice(0, 8)}`;
     const admin = connect("admin");
     const sealer = connect("sealer");
-    const kinds: Kind[] = ["first-write", "first-write", "autocommit", "savepoint", "exception", "nested"];
-    const workers = kinds.map((kind, i) => ({ kind, sql: connect(`${kind}-${i}`) }));
+    const kinds: Kind[] = [
+      "first-write",
+      "first-write",
+      "autocommit",
+      "savepoint",
+      "exception",
+      "nested",
+      "bulk-replica",
+    ];
+    const workers = kinds.map((kind, i) => ({
+      kind,
+      sql: connect(`${kind}-${i}`, kind === "bulk-replica" ? { session_replication_role: "replica" } : {}),
+    }));
     const jobNames = [`${run}-a`, `${run}-b`];
-    const started = Date.now();
+    // pg_cron starts the jobs at the next minute boundary. The client phase is placed to end when
+    // they do (it starts at once when that leaves less than MIN_SECONDS), so the machine is busy
+    // for about MIN_SECONDS whatever the wall-clock wait for the minute.
+    const scheduled = Date.now();
+    const boundary = Math.ceil((scheduled + 2000) / 60_000) * 60_000;
+    const started = Math.max(Date.now(), boundary + CRON_JOB_SECONDS * 1000 - MIN_SECONDS * 1000);
     const hardStop = new Date(started + MAX_SECONDS * 1000);
     try {
+      const jobIds: number[] = [];
+      for (const [i, name] of jobNames.entries()) {
+        const [{ jobid }] = await admin`
+          select cron.schedule(${name}, '* * * * *', ${
+          cronCommand(run, name, i === 0 ? "cron-a" : "cron-b", hardStop)
+        })
+            as jobid`;
+        jobIds.push(Number(jobid));
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, started - Date.now())));
+
       // The checkpoint the run is verified from: everything before it sealed, its hash kept here.
       await admin`select audit.seal(interval '30 seconds')`;
       const [base] = await admin`select last_id::text as id, encode(last_hash, 'hex') as hash
@@ -183,14 +228,6 @@ Deno.test({
         end
         $fn$`);
 
-      const jobIds: number[] = [];
-      for (const [i, name] of jobNames.entries()) {
-        const [{ jobid }] = await admin`
-          select cron.schedule(${name}, '* * * * *', ${cronCommand(run, i === 0 ? "cron-a" : "cron-b", hardStop)})
-            as jobid`;
-        jobIds.push(Number(jobid));
-      }
-
       let stop = false;
       let broken: string | undefined;
       const tallies = new Map<number, Tally>();
@@ -205,6 +242,7 @@ Deno.test({
       let verifies = 0;
       const sealing = (async () => {
         let lastVerify = Date.now();
+        let checkpoint = { id: base.id as string, hash: base.hash as string };
         while (!stop) {
           const wait = seals % 10 === 9 ? "20 milliseconds" : "0";
           const [{ sealed }] = await sealer`select audit.seal(${wait}::interval) as sealed`;
@@ -213,11 +251,15 @@ Deno.test({
           if (Date.now() - lastVerify >= 1000) {
             lastVerify = Date.now();
             verifies++;
+            // Incremental: from the last verified head (the whole run is verified at the end).
             const [check] = await sealer`
-              select ok, first_bad_id::text, problem from audit.verify(${base.id}::bigint, ${base.hash})`;
+              select ok, first_bad_id::text, problem, head_id::text, head_hash
+                from audit.verify(${checkpoint.id}::bigint, ${checkpoint.hash})`;
             if (!check.ok) {
               broken = `entry ${check.first_bad_id}: ${check.problem}`;
               stop = true;
+            } else {
+              checkpoint = { id: check.head_id, hash: check.head_hash };
             }
           }
         }
@@ -231,12 +273,12 @@ Deno.test({
             from cron.job_run_details where jobid = any(${jobIds}::bigint[])
            order by jobid, runid desc`;
         for (const r of runs) {
-          if (!cronRuns.has(r.jobid)) {
-            await admin`select cron.unschedule(${r.jobid}::bigint)`; // one run each
-          }
-          cronRuns.set(r.jobid, { status: r.status, message: r.return_message });
+          const finished = ["succeeded", "failed"].includes(r.status);
+          // One run each. Not unscheduled while running: pg_cron cancels the run of a removed job.
+          if (finished && !cronRuns.has(r.jobid)) await admin`select cron.unschedule(${r.jobid}::bigint)`;
+          if (finished) cronRuns.set(r.jobid, { status: r.status, message: r.return_message });
         }
-        const cronDone = jobIds.every((id) => ["succeeded", "failed"].includes(cronRuns.get(id)?.status ?? ""));
+        const cronDone = jobIds.every((id) => cronRuns.has(id));
         const elapsed = (Date.now() - started) / 1000;
         if ((elapsed >= MIN_SECONDS && cronDone) || elapsed >= MAX_SECONDS) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -267,7 +309,8 @@ Deno.test({
         select count(*)::int as n from audit.log where id = any(${undone.map(String)}::bigint[])`;
 
       console.log(
-        `sealer stress ${seconds.toFixed(1)} s: ${transactions} client transactions, ${committed.length} ` +
+        `sealer stress ${seconds.toFixed(1)} s (after ${((started - scheduled) / 1000).toFixed(0)} s ` +
+          `waiting for the minute): ${transactions} client transactions, ${committed.length} ` +
           `committed appends, ${undone.length} undone, ${cron.n} pg_cron appends ` +
           `(${[...cronRuns.values()].map((r) => r.status).join("/") || "no run"}); ${seals} seal() calls ` +
           `sealed ${sealedEntries} entries, ${verifies} verifies; chain: ${
@@ -291,7 +334,9 @@ Deno.test({
       assert(cron.n > 0, "the pg_cron background workers appended");
       assert(committed.length > 100, "the client appenders appended");
     } finally {
-      await admin`select cron.unschedule(jobid) from cron.job where jobname = any(${jobNames})`.catch(() => {});
+      await admin`select cron.unschedule(jobid) from cron.job where jobname = any(${jobNames})`.catch(
+        () => {},
+      );
       await Promise.all([admin, sealer, ...workers.map((w) => w.sql)].map((sql) => sql.end({ timeout: 5 })));
     }
   },

@@ -296,7 +296,8 @@ for (const [shape, appendInFlight] of inFlightShapes) {
       await sealer`select audit.seal(interval '20 seconds')`;
       const [{ sealed }] = await sealer`select count(*)::int as sealed from audit.chain where id = ${id}`;
       assertEquals(sealed, 1, "the committed entry is sealed");
-      const [check] = await sealer`select ok, first_bad_id::text, problem from audit.verify(${base.id}::bigint)`;
+      const [check] =
+        await sealer`select ok, first_bad_id::text, problem from audit.verify(${base.id}::bigint)`;
       assertEquals([check.ok, check.first_bad_id, check.problem], [true, null, null]);
     } finally {
       await tx`rollback`.catch(() => {}); // after a failed assertion: leave no transaction open

@@ -37,4 +37,5 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261121150500", name: "owner_foreign_key_indexes" },
   { version: "20261121160000", name: "users_last_seen_statistics" },
   { version: "20261121160100", name: "history_page_index" },
+  { version: "20261201120000", name: "audit_seal_writer_horizon" },
 ];
