@@ -243,6 +243,71 @@ dbTest(
   },
 );
 
+// Issue 11, the hole: the sealer's horizon took the snapshot's xmax as "the first unassigned xid".
+// xmax is latestCompletedXid + 1: a running transaction whose xid is newer than every completed
+// one is neither below xmax nor in the in-progress list. On an idle database the appender is that
+// transaction (its xid is the newest and nothing newer has finished), so the sealer judged the
+// horizon final, sealed past the in-flight id and the entry, committed later, was "missing from
+// the chain". Each variant below leaves the appender's transaction open as the newest writer and
+// seals at once, with nothing committed in between; the old sealer skipped the id every time.
+const inFlightShapes: Array<[string, (tx: postgres.ReservedSql) => Promise<string>]> = [
+  ["the append is the transaction's first write", async (tx) => {
+    const [{ id }] = await tx`select audit.append('test.sealer_newest_writer')::text as id`;
+    return id;
+  }],
+  ["the append is inside a savepoint (its row's xmin is a subtransaction xid)", async (tx) => {
+    await tx`savepoint s`;
+    const [{ id }] = await tx`select audit.append('test.sealer_newest_writer_savepoint')::text as id`;
+    await tx`release savepoint s`;
+    return id;
+  }],
+  ["the append is inside a PL/pgSQL exception block", async (tx) => {
+    await tx`
+      do $$
+      begin
+        begin
+          perform set_config('test.sealer_id', audit.append('test.sealer_newest_writer_block')::text, true);
+        exception when others then
+          raise;
+        end;
+      end
+      $$`;
+    const [{ id }] = await tx`select current_setting('test.sealer_id') as id`;
+    return id;
+  }],
+];
+
+for (const [shape, appendInFlight] of inFlightShapes) {
+  dbTest(`sealer: an in-flight append by the newest writer is not sealed past (${shape})`, async () => {
+    const a = postgres(DB_URL, { max: 1, onnotice: () => {} });
+    const sealer = postgres(DB_URL, { max: 1, onnotice: () => {} });
+    const tx = await a.reserve();
+    try {
+      await sealer`select audit.seal(interval '20 seconds')`;
+      const [base] = await sealer`select last_id::text as id from audit.seal_state`;
+      await tx`begin`;
+      const id = await appendInFlight(tx);
+      // At once, from another session: the appender's transaction is the newest writer.
+      await sealer`select audit.seal()`;
+      const [state] = await sealer`select sealed_through::text from audit.seal_state`;
+      assert(BigInt(state.sealed_through) < BigInt(id), `sealed through ${state.sealed_through}, past ${id}`);
+
+      await tx`commit`;
+      await sealer`select audit.seal(interval '20 seconds')`;
+      const [{ sealed }] = await sealer`select count(*)::int as sealed from audit.chain where id = ${id}`;
+      assertEquals(sealed, 1, "the committed entry is sealed");
+      const [check] =
+        await sealer`select ok, first_bad_id::text, problem from audit.verify(${base.id}::bigint)`;
+      assertEquals([check.ok, check.first_bad_id, check.problem], [true, null, null]);
+    } finally {
+      await tx`rollback`.catch(() => {}); // after a failed assertion: leave no transaction open
+      tx.release();
+      await a.end({ timeout: 5 });
+      await sealer.end({ timeout: 5 });
+    }
+  });
+}
+
 dbTest("head(): the sealed head, ready to checkpoint outside the database", async () => {
   const [head] = await adminSql`select id::text, hash from audit.head()`;
   assertExists(head.id);
