@@ -63,8 +63,13 @@ gateway_pid=$!
 cleanup() {
   kill "$gateway_pid" 2>/dev/null || true
   wait "$gateway_pid" 2>/dev/null || true
-  # The test cluster is stopped again: it is started (seconds) by the next run.
+  # The test cluster is stopped again: it is started (seconds) by the next run. So are the scratch
+  # clusters some tests start (migrations_test, jobs_test, fault_test): nothing is left running.
   using_external_db || bash tools/db.sh stop >/dev/null 2>&1 || true
+  local scratch
+  for scratch in "pg-scratch:$ROLLBACK_PG_PORT" "pg-jobs-test:$DEPLOY_PG_PORT" "pg-fault:$FAULT_PG_PORT"; do
+    PG_CLUSTER="${scratch%%:*}" PG_PORT="${scratch##*:}" SUPABASE_DB_URL="" bash tools/db.sh stop >/dev/null 2>&1 || true
+  done
 }
 trap cleanup EXIT
 up=0
