@@ -42,7 +42,7 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261201100200", name: "audit_append_not_for_api_roles" },
   { version: "20261201100300", name: "realtime_rls_checked_events_only" },
   { version: "20261201100400", name: "privacy_runner_schedule" },
-  { version: "20261201120000", name: "audit_seal_writer_horizon" },
   { version: "20261201160000", name: "lifecycle_job_index_probes" },
   { version: "20261201160100", name: "tab_history_project_probe" },
+  { version: "20261201170000", name: "audit_seal_writer_horizon" },
 ];

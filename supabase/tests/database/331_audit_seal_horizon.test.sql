@@ -1,4 +1,4 @@
--- The sealer's horizon (migration 20261201120000, docs/AUDIT.md "Which ids the sealer may seal"):
+-- The sealer's horizon (migration 20261201170000, docs/AUDIT.md "Which ids the sealer may seal"):
 -- it waits for the transactions that held RowExclusiveLock on audit.log when it read the last id,
 -- never for an xid bound. Inside one session: the state records writers, not an xid; a writer's
 -- lock is what the sealer looks for; the sealer's own transaction, which has appended and holds

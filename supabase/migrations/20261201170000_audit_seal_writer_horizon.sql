@@ -32,7 +32,7 @@ alter table audit.seal_state add column pending_writers text[];
 comment on column audit.seal_state.pending_writers is
   'Virtual transaction ids (pg_locks) that held RowExclusiveLock on audit.log when the horizon was taken, the sealer''s own excepted: the horizon is final once none of them holds it any more.';
 comment on column audit.seal_state.pending_xmax is
-  'Not used since migration 20261201120000 (always null): the horizon waits for the writers in pending_writers instead of an xid bound.';
+  'Not used since migration 20261201170000 (always null): the horizon waits for the writers in pending_writers instead of an xid bound.';
 comment on table audit.seal_state is
   'State of audit.seal(): every id <= sealed_through is sealed or was never committed; last_id/last_hash is the chain head; pending_hi/pending_writers is the next horizon, final once none of those writers holds its lock on audit.log.';
 

@@ -1,4 +1,4 @@
--- Rollback of 20261201120000_audit_seal_writer_horizon.sql: restores the sealer of migration
+-- Rollback of 20261201170000_audit_seal_writer_horizon.sql: restores the sealer of migration
 -- 20261121130100 (the xid horizon) and drops audit.seal_state.pending_writers. A pending horizon
 -- of the writer rule is dropped (nothing is sealed by dropping it; the next run takes a new one).
 -- Beware: the restored sealer is the one that can skip an entry in flight (issue 11).
