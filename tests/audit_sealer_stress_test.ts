@@ -306,7 +306,8 @@ Deno.test({
          where l.id > ${base.id}::bigint and l.id <= (select sealed_through from audit.seal_state)
            and not exists (select 1 from audit.chain c where c.id = l.id)`;
       const [cron] = await admin`
-        select count(*)::int as n from audit.log
+        select count(*)::int as n, coalesce(array_agg(distinct actor order by actor), '{}') as actors
+          from audit.log
          where action = 'test.stress' and details ->> 'run' = ${run} and details ->> 'kind' like 'cron-%'`;
       const committed = [...tallies.values()].flatMap((t) => t.committed);
       const undone = [...tallies.values()].flatMap((t) => t.undone);
@@ -342,6 +343,11 @@ Deno.test({
         assertEquals(r?.status, "succeeded", `pg_cron job ${id} ran: ${r?.message ?? "no run"}`);
       }
       assert(cron.n > 0, "the pg_cron background workers appended");
+      assertEquals(
+        cron.actors,
+        jobNames.map((name) => `cron:${name}`).sort(),
+        "entries written by a pg_cron background worker name their job",
+      );
       assert(committed.length > 100, "the client appenders appended");
     } finally {
       await admin`select cron.unschedule(jobid) from cron.job where jobname = any(${jobNames})`.catch(

@@ -45,4 +45,5 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261201160000", name: "lifecycle_job_index_probes" },
   { version: "20261201160100", name: "tab_history_project_probe" },
   { version: "20261201170000", name: "audit_seal_writer_horizon" },
+  { version: "20261201180000", name: "audit_actor_cron_background_workers" },
 ];
