@@ -929,7 +929,7 @@ class Runner {
   async connection(): Promise<postgres.ReservedSql> {
     if (this.#conn) return this.#conn;
     this.#conn = await this.#sql.reserve();
-    await this.#conn`load 'auto_explain'`;
+    // auto_explain is preloaded, as on Supabase (a non-superuser cannot LOAD it).
     await this.#conn`set client_min_messages = log`;
     return this.#conn;
   }
@@ -955,13 +955,19 @@ class Runner {
   }
 
   async #autoExplain(conn: postgres.ReservedSql, nested: boolean) {
-    await conn`
-      select set_config('auto_explain.log_min_duration', '0', true),
-             set_config('auto_explain.log_nested_statements', ${nested ? "on" : "off"}, true),
-             set_config('auto_explain.log_analyze', 'on', true),
-             set_config('auto_explain.log_buffers', 'on', true),
-             set_config('auto_explain.log_verbose', 'on', true),
-             set_config('auto_explain.log_format', 'json', true)`;
+    // SET LOCAL, not set_config(): the platform lets the privileged role (postgres) SET these
+    // superuser settings (supautils' privileged_role_allowed_configs), which covers SET only.
+    const settings = {
+      log_min_duration: "0",
+      log_nested_statements: nested ? "on" : "off",
+      log_analyze: "on",
+      log_buffers: "on",
+      log_verbose: "on",
+      log_format: "json",
+    };
+    for (const [name, value] of Object.entries(settings)) {
+      await conn.unsafe(`set local auto_explain.${name} = ${value}`);
+    }
   }
 
   async #prepareTransaction(conn: postgres.ReservedSql, scenario: Scenario, ownerSetup = true) {
@@ -981,7 +987,7 @@ class Runner {
       .map(parseLoggedPlan)
       .filter((logged): logged is LoggedPlan =>
         logged !== undefined && !own.has(logged.query) && !/^\s*explain\b/i.test(logged.query) &&
-        !/set_config\('auto_explain/.test(logged.query) && !/^\s*(begin|rollback)\s*$/i.test(logged.query)
+        !/^\s*(begin|rollback)\s*$/i.test(logged.query)
       );
   }
 

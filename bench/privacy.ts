@@ -214,7 +214,7 @@ async function main() {
   let explained: Timings;
   const explainConn = await explaining.reserve();
   try {
-    await explainConn`load 'auto_explain'`;
+    // auto_explain is preloaded (as on Supabase) and its settings are SET by the privileged role.
     await explainConn`set auto_explain.log_min_duration = 0`;
     await explainConn`set auto_explain.log_nested_statements = on`;
     await explainConn`set auto_explain.log_format = 'json'`;

@@ -182,15 +182,18 @@ shared_buffers = '1GB'
 work_mem = '16MB'
 maintenance_work_mem = '512MB'
 max_wal_size = '4GB'
-# pg_cron as on Supabase; supautils_shim stands in for the platform's supautils (see its source).
-shared_preload_libraries = 'pg_cron, $shim_dir/supautils_shim'
+# pg_cron and auto_explain preloaded as on Supabase (its shared_preload_libraries has both; a
+# non-superuser cannot LOAD a library); supautils_shim stands in for the platform's supautils.
+shared_preload_libraries = 'pg_cron, auto_explain, $shim_dir/supautils_shim'
 supautils_shim.privileged_role = 'postgres'
 supautils_shim.superuser = '$PG_SUPERUSER'
 # The extensions our migrations, tests and tools create (all in Supabase's privileged list).
 supautils_shim.privileged_extensions = 'pg_cron, pgtap, plpgsql_check'
 supautils_shim.extension_custom_scripts_path = '$shim_dir/extension_custom_scripts'
-# From Supabase's supautils.privileged_role_allowed_configs, the one setting our tests use.
-supautils_shim.privileged_role_allowed_configs = 'session_replication_role'
+# From Supabase's supautils.privileged_role_allowed_configs (supabase/postgres,
+# ansible/files/postgresql_config/supautils.conf.j2; auto_explain.* since its PR #1426), the
+# settings our tests and benchmarks use. Like supautils, only SET [LOCAL] is elevated, not set_config().
+supautils_shim.privileged_role_allowed_configs = 'session_replication_role, auto_explain.*'
 # Supabase's supautils.reserved_roles.
 supautils_shim.reserved_roles = 'supabase_admin, supabase_auth_admin, supabase_storage_admin, supabase_replication_admin, dashboard_user, pgbouncer, service_role, authenticator, authenticated, anon'
 cron.database_name = 'postgres'
