@@ -103,7 +103,6 @@ function isConnectionLoss(error: unknown): boolean {
 interface QueryInternals {
   handler: (query: QueryInternals) => void;
   reject: (error: unknown) => void;
-  strings?: readonly string[];
 }
 /** A Connection: `reserved` is the reservation's callback while reserved, null once released or closed. */
 interface ConnectionInternals {
@@ -430,7 +429,7 @@ class Lease {
       const q = query as QueryInternals;
       if (query instanceof Promise && typeof q.handler === "function") {
         const handler = q.handler;
-        q.handler = (self) => this.#admit(self) ? handler(self) : self.reject(lostError());
+        q.handler = (self) => this.#admit() ? handler(self) : self.reject(lostError());
       }
       return query;
     };
@@ -451,24 +450,13 @@ class Lease {
     }) as Tx;
   }
 
-  #admit(query: QueryInternals): boolean {
+  #admit(): boolean {
     if (this.#ended || this.#lost) return false;
     // The first query is `begin`, which identifies the connection as it is executed; every later one
     // needs the connection identified and still ours.
     if (this.#admitted++ > 0 && !this.#owns()) {
       this.#lost = true;
       return false;
-    }
-    // A transaction that raises its own statement timeout (GET /admin/audit/verify) gets a deadline
-    // beyond it: the deadline is for what the server cannot time out, never shorter than the server.
-    for (const part of query.strings ?? []) {
-      if (!part.includes("statement_timeout")) continue;
-      const raised = /set_config\(\s*'statement_timeout'\s*,\s*'(\d+)'/.exec(part);
-      const wanted = raised ? Date.now() + Number(raised[1]) + DEADLINE_MARGIN_MS : 0;
-      if (wanted > this.#deadlineAt) {
-        this.#deadlineAt = wanted;
-        this.#arm();
-      }
     }
     return true;
   }
@@ -507,10 +495,18 @@ class Lease {
   }
 }
 
-async function withLease<T>(work: (lease: Lease, tx: Tx) => Promise<T>): Promise<T> {
+async function withLease<T>(
+  work: (lease: Lease, tx: Tx) => Promise<T>,
+  context?: RequestContext,
+): Promise<T> {
   if (!options || !slots) throw new Error("configureDatabase() was not called");
   const trial = admitWhileAway();
-  const deadlineMs = options.requestDeadlineMs;
+  // A transaction that raises its own statement timeout gets a deadline beyond it: the deadline is
+  // for what the server cannot time out, never shorter than the server's own limit.
+  const deadlineMs = Math.max(
+    options.requestDeadlineMs,
+    (context?.statementTimeoutMs ?? 0) + DEADLINE_MARGIN_MS,
+  );
   const startedAt = Date.now();
   stats.leases_active++;
   stats.transactions++;
@@ -537,6 +533,7 @@ type Statement = postgres.PendingQuery<Row[]>;
 function transaction<T>(
   setContext: (tx: Tx) => Statement | undefined,
   body: (tx: Tx) => Promise<T>,
+  context?: RequestContext,
 ): Promise<T> {
   return withLease(async (lease, tx) => {
     // Not awaited one by one: postgres.js writes them to the socket back to back (pipelining).
@@ -557,7 +554,7 @@ function transaction<T>(
       await rollback(lease, tx, error);
       throw error;
     }
-  });
+  }, context);
 }
 
 /** begin, context, one statement and commit, written together: about one round trip. */
@@ -608,15 +605,23 @@ export interface UserClaims {
  */
 export interface RequestContext {
   requestId?: string;
+  /**
+   * This transaction's statement timeout when it must exceed DB_STATEMENT_TIMEOUT_MS (audit
+   * verification reads the whole chain); its deadline grows with it.
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
  * Behind a transaction pooler a server connection is shared between clients, so the timeouts a direct
  * connection sets once (see `createGeneration`) are set per transaction; elsewhere nothing is added.
  */
-function perTransactionTimeouts(tx: Tx) {
-  if (options!.pooler !== "transaction") return tx``;
-  return tx`set_config('statement_timeout', ${String(options!.statementTimeoutMs)}, true),
+function perTransactionTimeouts(tx: Tx, context?: RequestContext) {
+  const raised = context?.statementTimeoutMs;
+  if (options!.pooler !== "transaction") {
+    return raised ? tx`set_config('statement_timeout', ${String(raised)}, true),` : tx``;
+  }
+  return tx`set_config('statement_timeout', ${String(raised ?? options!.statementTimeoutMs)}, true),
             set_config('idle_in_transaction_session_timeout', ${
     String(IDLE_IN_TRANSACTION_TIMEOUT_MS)
   }, true),`;
@@ -628,7 +633,7 @@ function contextStatement(tx: Tx, claims: UserClaims, context?: RequestContext) 
   return tx`
     select set_config('role', 'authenticated', true),
            set_config('request.jwt.claims', ${jwtClaims}, true),
-           ${perTransactionTimeouts(tx)}
+           ${perTransactionTimeouts(tx, context)}
            set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true)
   `;
 }
@@ -642,7 +647,7 @@ export function withUser<T>(
   body: (tx: Tx) => Promise<T>,
   context?: RequestContext,
 ): Promise<T> {
-  return transaction((tx) => contextStatement(tx, claims, context), body);
+  return transaction((tx) => contextStatement(tx, claims, context), body, context);
 }
 
 /**
@@ -666,7 +671,7 @@ export function withServiceRole<T>(
   body: (tx: Tx) => Promise<T>,
   context?: RequestContext,
 ): Promise<T> {
-  return transaction((tx) => serviceRoleContext(tx, actor, context), body);
+  return transaction((tx) => serviceRoleContext(tx, actor, context), body, context);
 }
 
 /**
@@ -685,7 +690,7 @@ function serviceRoleContext(tx: Tx, actor: string, context?: RequestContext) {
   return tx`
     select set_config('role', 'service_role', true),
            set_config('request.jwt.claims', ${JSON.stringify({ role: "service_role", actor })}, true),
-           ${perTransactionTimeouts(tx)}
+           ${perTransactionTimeouts(tx, context)}
            set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true)
   `;
 }

@@ -132,13 +132,15 @@ export interface VerifyScope {
   hash?: string;
 }
 
+/** Verification reads every entry in scope: a minute, not a user request's few seconds. */
+const VERIFY_STATEMENT_TIMEOUT_MS = 60_000;
+
 /**
- * Seals what is final and re-checks the chain (audit.verify), then records the check.
- * Verification reads every entry in scope, so it gets a longer statement timeout than a user request.
+ * Seals what is final and re-checks the chain (audit.verify), then records the check, under a longer
+ * statement timeout than a user request.
  */
 export function verifyAuditChain(claims: UserClaims, scope: VerifyScope, context: RequestContext) {
   return withUser(claims, async (tx) => {
-    await tx`select set_config('statement_timeout', '60000', true)`;
     const [result] = await tx<VerifyRow[]>`
       select ok, checked::text, first_bad_id::text, problem, head_id::text, head_hash,
              sealed_through::text, unsealed::text
@@ -156,5 +158,5 @@ export function verifyAuditChain(claims: UserClaims, scope: VerifyScope, context
     }::jsonb)
     `;
     return result;
-  }, context);
+  }, { ...context, statementTimeoutMs: VERIFY_STATEMENT_TIMEOUT_MS });
 }
