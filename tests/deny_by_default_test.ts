@@ -9,25 +9,14 @@
  * guards, which should not apply to other test files.
  */
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
-import type { Hono } from "hono";
-import { developmentEnvironment } from "../tools/dev_env.ts";
-import { FUNCTIONS_URL } from "./_support/env.ts";
-
-const port = Number(new URL(FUNCTIONS_URL).port || 54321);
-for (const [name, value] of Object.entries(await developmentEnvironment(port))) {
-  if (!Deno.env.get(name)) Deno.env.set(name, value);
-}
-Deno.env.set("EDGE_FUNCTIONS_EMBEDDED", "1");
+import { functionApp } from "./_support/apps.ts";
 
 const FUNCTIONS = ["api", "privacy", "admin", "clerk-webhooks"] as const;
 
 /** Routes answering without credentials, on purpose. */
 const PUBLIC = new Set(["GET /api/health", "GET /api/openapi.json"]);
 
-async function appOf(name: string): Promise<Hono> {
-  const module = await import(`../supabase/functions/${name}/index.ts`);
-  return module.app as Hono;
-}
+const appOf = functionApp;
 
 /** Concrete paths for a route pattern: `:id` becomes a uuid, `*` a segment. */
 function concrete(path: string): string {

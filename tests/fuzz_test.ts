@@ -24,11 +24,10 @@
 import { assert, assertEquals } from "@std/assert";
 import fc from "fast-check";
 import { z } from "zod";
-import type { Hono } from "hono";
 import { adminSql, createUser } from "./_support/db.ts";
 import { tokenFor } from "./_support/auth.ts";
 import { CLERK_ISSUER, FUNCTIONS_URL } from "./_support/env.ts";
-import { developmentEnvironment } from "../tools/dev_env.ts";
+import { functionApp } from "./_support/apps.ts";
 import { DEV_APP_ORIGIN, devKey } from "../tools/dev_issuer.ts";
 import { importJWK, SignJWT } from "jose";
 import {
@@ -108,14 +107,7 @@ const KNOWN_SHAPES: Record<string, Pick<Endpoint, "body" | "query">> = {
 };
 
 /** The Hono app of a function, imported as the gateway does (it is not served from here). */
-async function appOf(fn: string): Promise<Hono> {
-  const port = Number(new URL(FUNCTIONS_URL).port || 54321);
-  for (const [name, value] of Object.entries(await developmentEnvironment(port))) {
-    if (!Deno.env.get(name)) Deno.env.set(name, value);
-  }
-  Deno.env.set("EDGE_FUNCTIONS_EMBEDDED", "1");
-  return (await import(`../supabase/functions/${fn}/index.ts`)).app as Hono;
-}
+const appOf = functionApp;
 
 /** Every route a function serves, as "METHOD /path" relative to the function. */
 async function routeKeys(fn: string): Promise<Set<string>> {

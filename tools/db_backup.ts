@@ -27,12 +27,9 @@
  * small helpers below.
  */
 import postgres from "postgres";
+import { dbUrl } from "./settings.ts";
 
 export const ROOT = new URL("../", import.meta.url).pathname;
-/** The local stack's database (tools/db.sh), at PG_PORT (default 54322, Supabase's local port). */
-export const LOCAL_DB_URL = `postgresql://postgres:postgres@127.0.0.1:${
-  Deno.env.get("PG_PORT") || "54322"
-}/postgres`;
 /** The schemas this project owns; backups and restore checks cover these by default. */
 export const PROJECT_SCHEMAS = ["public", "private", "audit", "ops", "privacy", "supabase_migrations"];
 export const BACKUP_DIR = `${ROOT}.local/backups`;
@@ -61,7 +58,7 @@ export function parseArgs(args: string[], flags: string[] = []): Map<string, str
 
 /** The database the tool works on: --db-url, else SUPABASE_DB_URL, else the local stack. */
 export function targetUrl(options: Map<string, string[]>): string {
-  const url = options.get("db-url")?.at(-1) || Deno.env.get("SUPABASE_DB_URL") || LOCAL_DB_URL;
+  const url = options.get("db-url")?.at(-1) || dbUrl();
   if (!/^postgres(ql)?:\/\//.test(url)) throw new Error("the database URL must start with postgresql://");
   return url;
 }
