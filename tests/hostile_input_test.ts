@@ -151,8 +151,26 @@ Deno.test("numbers out of range and bodies that are not JSON: 4xx, nothing chang
     const response = await assertRefused(userId, "api", "/projects", { method: "POST", headers, body });
     assertEquals(response.json.detail, "the body is not valid JSON", JSON.stringify(body));
   }
-  // A byte-order mark is dropped when the body is decoded (UTF-8), then `{}` fails the schema.
-  await assertRefused(userId, "api", "/projects", { method: "POST", headers, body: "\ufeff{}" });
+  // Not JSON's encoding (UTF-8 without a byte-order mark, RFC 8259 sec. 8.1): the body is decoded
+  // strictly, so neither is quietly repaired into a body a schema might accept.
+  const bom = await assertRefused(userId, "api", "/projects", { method: "POST", headers, body: "\ufeff{}" });
+  assertEquals(bom.json.detail, "the body is not valid JSON");
+  const badBytes = new Uint8Array([
+    ...new TextEncoder().encode('{"name":"a'),
+    0xff,
+    0xfe,
+    ...new TextEncoder().encode('"}'),
+  ]);
+  const utf8 = await assertRefused(userId, "api", "/projects", { method: "POST", headers, body: badBytes });
+  assertEquals(utf8.json.detail, "the body is not valid UTF-8");
+  // Where `{}` is a valid body (defaults), a BOM in front of it is still refused.
+  const admin = await createUser("admin", "hb");
+  const adminHeaders = await bearer(admin);
+  await assertRefused(admin, "privacy", "/erasures/run", {
+    method: "POST",
+    headers: adminHeaders,
+    body: "\ufeff{}",
+  });
 });
 
 Deno.test("mapping: SQLSTATEs of refused input are 4xx; a SyntaxError outside body parsing is a 500", () => {

@@ -10,11 +10,27 @@
  *   `jsonb` (22P05), and an unpaired UTF-16 surrogate is not Unicode at all (it is silently
  *   replaced on the way to the database, or refused by jsonb). Every string and object key is
  *   checked, iteratively.
+ * - Bytes that are not UTF-8, and a byte-order mark: JSON's encoding is UTF-8 without one (RFC 8259
+ *   sec. 8.1). `c.req.text()` would quietly replace bad bytes with U+FFFD and drop the BOM, so the
+ *   body is decoded strictly here instead (readBodyText) and such a body is a 400.
  * A body that is not JSON is a 400 raised here as an HttpError, so a SyntaxError thrown anywhere
  * else (a bug) stays a 500.
  */
+import type { Context } from "hono";
 import { badRequest, HttpError } from "./errors.ts";
 import type { FieldError } from "./errors.ts";
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The request body as text, decoded strictly: invalid UTF-8 is a 400, a BOM is kept (and is not JSON). */
+export async function readBodyText(c: Context): Promise<string> {
+  const bytes = await c.req.arrayBuffer();
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw badRequest("the body is not valid UTF-8");
+  }
+}
 
 /** Deepest array/object nesting accepted in a body: far beyond any real document, far below a stack. */
 export const MAX_JSON_DEPTH = 64;

@@ -9,7 +9,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { Context, MiddlewareHandler, Next, ValidationTargets } from "hono";
 import type { z } from "zod";
 import { validationError } from "./errors.ts";
-import { assertStorable, parseJsonBody } from "./body.ts";
+import { assertStorable, parseJsonBody, readBodyText } from "./body.ts";
 
 /** The media types hono's validator reads as JSON (it validates `{}` for a request without one). */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -21,7 +21,7 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 async function preparseJson(c: Context): Promise<void> {
   const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim();
   if (!JSON_MEDIA_TYPE.test(mediaType)) return;
-  const value = parseJsonBody(await c.req.text());
+  const value = parseJsonBody(await readBodyText(c));
   c.req.bodyCache.json = Promise.resolve(value);
 }
 

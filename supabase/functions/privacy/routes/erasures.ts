@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { unauthorized } from "../../_shared/errors.ts";
-import { parseJsonBody } from "../../_shared/body.ts";
+import { parseJsonBody, readBodyText } from "../../_shared/body.ts";
 import { log } from "../../_shared/log.ts";
 import { RunErasuresBody } from "../schemas.ts";
 import type { ClerkBackend } from "../clerk_backend.ts";
@@ -62,7 +62,7 @@ export function erasureRoutes(options: ErasureRouteOptions) {
     }
 
     // An empty body means the defaults.
-    const body = RunErasuresBody.parse(parseJsonBody(await c.req.text(), { empty: {} }));
+    const body = RunErasuresBody.parse(parseJsonBody(await readBodyText(c), { empty: {} }));
 
     const erasures = await runDueErasures(caller, body.max_requests);
     const clerk = { configured: options.clerk !== undefined, deleted: 0, failed: 0, pending: 0 };
