@@ -467,3 +467,27 @@ dbTest("locked: refused until the lockout ends; an indefinite lock until Clerk u
   await deliver(userPayload(indefinite, t0 + 1_000, (u) => (u.locked = false), "user.updated"));
   assertEquals((await call("api", "/me", { headers })).status, 200);
 });
+
+dbTest(
+  "session and user.created of a new user at the same time: the sign-in time is never lost",
+  async () => {
+    const signedInAt = Date.now() - 30_000;
+    const users = Array.from({ length: 8 }, () => randomUserId("csrace"));
+    await Promise.all(users.map((userId) =>
+      Promise.all([
+        deliver(sessionPayload(userId, signedInAt)),
+        deliver(userPayload(userId, signedInAt - 1_000, (u) => {
+          u.last_sign_in_at = null;
+          u.last_active_at = null;
+        })),
+      ])
+    ));
+    for (const userId of users) {
+      assertEquals(ms((await userRow(userId)).last_sign_in_at), signedInAt, userId);
+    }
+    const [{ n }] = await adminSql`
+    select count(*)::int as n from private.clerk_webhook_inbox
+     where clerk_user_id = any(${users}) and outcome = 'pending'`;
+    assertEquals(n, 0, "nothing stays pending");
+  },
+);
