@@ -70,7 +70,7 @@ export function receiveRoutes() {
       user_id: event.userId,
       outcome,
       // Kinds only (primary_email_missing, ...), never the values.
-      warnings: event.warnings.length > 0 ? event.warnings : undefined,
+      warnings: event.warnings.length > 0 ? event.warnings.join(",") : undefined,
     });
     return c.json({ svix_id: svixId, type: event.type, outcome });
   });
