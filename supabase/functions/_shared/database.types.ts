@@ -26,14 +26,14 @@ isOneToOne: false
                   ]
                 },"users": {
                   Row: {
-                    "clerk_created_at": string | null,"clerk_updated_at": string | null,"created_at": string,"display_name": string | null,"email": string | null,"first_name": string | null,"id": string,"image_url": string | null,"inactive_since": string | null,"last_active_at": string | null,"last_name": string | null,"last_sign_in_at": string | null,"preferences": NonNullable<Json>,"role": string,"updated_at": string
+                    "banned": boolean,"clerk_created_at": string | null,"clerk_updated_at": string | null,"created_at": string,"display_name": string | null,"email": string | null,"email_verified": boolean | null,"external_id": string | null,"first_name": string | null,"has_image": boolean | null,"id": string,"image_url": string | null,"inactive_since": string | null,"last_active_at": string | null,"last_name": string | null,"last_sign_in_at": string | null,"locked": boolean,"locked_until": string | null,"phone_number": string | null,"preferences": NonNullable<Json>,"role": string,"updated_at": string,"username": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "clerk_created_at"?: string | null,"clerk_updated_at"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"first_name"?: string | null,"id": string,"image_url"?: string | null,"inactive_since"?: string | null,"last_active_at"?: string | null,"last_name"?: string | null,"last_sign_in_at"?: string | null,"preferences"?: NonNullable<Json>,"role"?: string,"updated_at"?: string
+                    "banned"?: boolean,"clerk_created_at"?: string | null,"clerk_updated_at"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"email_verified"?: boolean | null,"external_id"?: string | null,"first_name"?: string | null,"has_image"?: boolean | null,"id": string,"image_url"?: string | null,"inactive_since"?: string | null,"last_active_at"?: string | null,"last_name"?: string | null,"last_sign_in_at"?: string | null,"locked"?: boolean,"locked_until"?: string | null,"phone_number"?: string | null,"preferences"?: NonNullable<Json>,"role"?: string,"updated_at"?: string,"username"?: string | null
                   }
                   Update: {
-                    "clerk_created_at"?: string | null,"clerk_updated_at"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"first_name"?: string | null,"id"?: string,"image_url"?: string | null,"inactive_since"?: string | null,"last_active_at"?: string | null,"last_name"?: string | null,"last_sign_in_at"?: string | null,"preferences"?: NonNullable<Json>,"role"?: string,"updated_at"?: string
+                    "banned"?: boolean,"clerk_created_at"?: string | null,"clerk_updated_at"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"email_verified"?: boolean | null,"external_id"?: string | null,"first_name"?: string | null,"has_image"?: boolean | null,"id"?: string,"image_url"?: string | null,"inactive_since"?: string | null,"last_active_at"?: string | null,"last_name"?: string | null,"last_sign_in_at"?: string | null,"locked"?: boolean,"locked_until"?: string | null,"phone_number"?: string | null,"preferences"?: NonNullable<Json>,"role"?: string,"updated_at"?: string,"username"?: string | null
                   }
                   Relationships: [
                     

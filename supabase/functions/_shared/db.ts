@@ -634,7 +634,10 @@ function contextStatement(tx: Tx, claims: UserClaims, context?: RequestContext) 
     select set_config('role', 'authenticated', true),
            set_config('request.jwt.claims', ${jwtClaims}, true),
            ${perTransactionTimeouts(tx, context)}
-           set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true)
+           set_config('request.id', ${context?.requestId ?? currentRequestId() ?? ""}, true),
+           -- Evaluated after the claims are set: a banned or locked caller (Clerk) is refused
+           -- here (P0001, http:403) before any statement of the request runs. No extra round trip.
+           private.refuse_suspended_caller()
   `;
 }
 

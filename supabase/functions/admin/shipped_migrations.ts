@@ -46,4 +46,7 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261201160100", name: "tab_history_project_probe" },
   { version: "20261201170000", name: "audit_seal_writer_horizon" },
   { version: "20261201180000", name: "audit_actor_cron_background_workers" },
+  { version: "20261202100000", name: "users_clerk_identity" },
+  { version: "20261202100100", name: "clerk_event_handlers" },
+  { version: "20261202100200", name: "suspended_users_refused" },
 ];

@@ -39,24 +39,35 @@ select isnt_empty(
 select policies_are('public', 'users', array[
   'users_select_authenticated',
   'users_insert_authenticated',
-  'users_update_authenticated'
-], 'users: select/insert/update policies only (no delete policy)');
+  'users_update_authenticated',
+  'users_select_authenticated_not_suspended',
+  'users_insert_authenticated_not_suspended',
+  'users_update_authenticated_not_suspended'
+], 'users: select/insert/update policies only (no delete policy), each with its restrictive not-suspended twin');
 
 select policies_are('public', 'projects', array[
   'projects_select_authenticated',
   'projects_insert_authenticated',
-  'projects_update_authenticated'
+  'projects_update_authenticated',
+  'projects_select_authenticated_not_suspended',
+  'projects_insert_authenticated_not_suspended',
+  'projects_update_authenticated_not_suspended'
 ], 'projects: select/insert/update policies only (hard delete is the purge job''s)');
 
 select policies_are('public', 'workspace_tabs', array[
   'workspace_tabs_select_authenticated',
   'workspace_tabs_insert_authenticated',
   'workspace_tabs_update_authenticated',
-  'workspace_tabs_delete_authenticated'
-], 'workspace_tabs: one policy per verb');
+  'workspace_tabs_delete_authenticated',
+  'workspace_tabs_select_authenticated_not_suspended',
+  'workspace_tabs_insert_authenticated_not_suspended',
+  'workspace_tabs_update_authenticated_not_suspended',
+  'workspace_tabs_delete_authenticated_not_suspended'
+], 'workspace_tabs: one policy per verb (and its restrictive not-suspended twin)');
 
 select policies_are('public', 'workspace_history', array[
-  'workspace_history_select_authenticated'
+  'workspace_history_select_authenticated',
+  'workspace_history_select_authenticated_not_suspended'
 ], 'workspace_history: select policy only (events are written by triggers)');
 
 -- Verb of each policy (guards against a policy renamed onto another command).
@@ -107,8 +118,13 @@ select is_empty(
   $$ select c.relname, p.polname
        from pg_policy p join pg_class c on c.oid = p.polrelid
       where c.relnamespace = 'public'::regnamespace
-        and not p.polpermissive $$,
-  'no restrictive policies (the model is: one permissive policy per verb)'
+        and not p.polpermissive
+        and not (p.polname ~ '_not_suspended$'
+                 and coalesce(pg_get_expr(p.polqual, p.polrelid), '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))')
+                     = '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))'
+                 and coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))')
+                     = '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))') $$,
+  'no restrictive policies (the model is: one permissive policy per verb) but the not-suspended twins (bans and locks, 20261202100200)'
 );
 
 -- ---------------------------------------------------------------------------------------------

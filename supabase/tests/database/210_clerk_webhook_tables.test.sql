@@ -17,8 +17,9 @@ select hasnt_table('public', 'clerk_webhook_inbox', 'the inbox is not in the exp
 select col_is_pk('private', 'clerk_webhook_inbox', 'svix_id', 'inbox is keyed on svix_id');
 select col_is_pk('private', 'clerk_user_tombstones', 'user_id', 'tombstones are keyed on the Clerk user id');
 select columns_are('private', 'clerk_webhook_inbox',
-  array['svix_id', 'event_type', 'clerk_user_id', 'event_at', 'received_at', 'outcome'],
-  'inbox columns: ids, type, timestamps, outcome; no payload');
+  array['svix_id', 'event_type', 'clerk_user_id', 'event_at', 'received_at', 'outcome',
+        'session_started_at', 'session_active_at'],
+  'inbox columns: ids, type, timestamps, outcome, a pending session''s two times; no payload');
 select columns_are('private', 'clerk_user_tombstones', array['user_id', 'deleted_at', 'recorded_at'],
   'tombstone columns: the Clerk id and times only');
 select has_index('private', 'clerk_webhook_inbox', 'clerk_webhook_inbox_received_at_idx', array['received_at'],
@@ -121,7 +122,7 @@ select ok(
   'service_role: reads tombstones'
 );
 select throws_ok(
-  format($$ insert into private.clerk_webhook_inbox (svix_id, event_type, outcome) values (%L, 'user.created', 'pending') $$,
+  format($$ insert into private.clerk_webhook_inbox (svix_id, event_type, outcome) values (%L, 'user.created', 'unheard_of') $$,
          :'msg' || 'z'),
   '23514', null,
   'an unknown outcome is refused by the check constraint'

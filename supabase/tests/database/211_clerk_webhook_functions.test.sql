@@ -110,7 +110,7 @@ select results_eq(
 select is(
   private.apply_clerk_event(p_svix_id => :'m' || '_10', p_event_type => 'session.created', p_user_id => :'nobody',
     p_last_sign_in_at => now(), p_last_active_at => now()),
-  'unknown_user', 'a session of an unknown user: unknown_user');
+  'pending', 'a session of a user not known yet: pending (kept for when the user appears)');
 select is_empty(format($$ select 1 from users where id = %L $$, :'nobody'), 'and no row was created for it');
 
 -- ---------------------------------------------------------------------------------------------

@@ -1,39 +1,82 @@
 /**
- * All SQL of the clerk-webhooks function: one call of private.apply_clerk_event per delivery, as
+ * All SQL of the clerk-webhooks function: one call of private.apply_clerk_delivery per delivery, as
  * the service role (the webhook is automation; its input was authenticated by the Svix signature).
  * begin, role, the call and commit are written together on one connection: one round trip, and
  * the answer is given only once the commit is confirmed.
  */
 import { queryAsServiceRole } from "../../_shared/db.ts";
+import type { JsonObject } from "../../_shared/db.ts";
 import type { ClerkEvent } from "../events.ts";
 
-/** What happened to a delivery. `duplicate`: this svix-id was applied before; nothing changed. */
-export type Outcome = "applied" | "stale" | "tombstoned" | "unknown_user" | "ignored" | "duplicate";
+/**
+ * What happened to a delivery. `duplicate`: this svix-id was applied before; nothing changed.
+ * `pending`: a session event for a user not known yet, kept and applied when the user appears.
+ * `impersonated`: a session started by impersonation, audited, not the user's own activity.
+ */
+export type Outcome =
+  | "applied"
+  | "stale"
+  | "tombstoned"
+  | "pending"
+  | "impersonated"
+  | "ignored"
+  | "duplicate";
 
 /** The automation's name in request.jwt.claims (and so in the audit log). */
 export const ACTOR = "clerk-webhooks";
 
+/** The normalised fields private.apply_clerk_delivery hands to the handler of the event's type. */
+function eventData(event: ClerkEvent): JsonObject {
+  switch (event.kind) {
+    case "user.upsert": {
+      const p = event.profile;
+      return {
+        email: p.email,
+        email_verified: p.emailVerified,
+        username: p.username,
+        phone_number: p.phoneNumber,
+        external_id: p.externalId,
+        first_name: p.firstName,
+        last_name: p.lastName,
+        image_url: p.imageUrl,
+        has_image: p.hasImage,
+        banned: p.banned,
+        locked: p.locked,
+        locked_until: event.lockedUntil?.toISOString() ?? null,
+        clerk_created_at: p.clerkCreatedAt.toISOString(),
+        clerk_updated_at: p.clerkUpdatedAt.toISOString(),
+        last_sign_in_at: p.lastSignInAt?.toISOString() ?? null,
+        last_active_at: p.lastActiveAt?.toISOString() ?? null,
+      };
+    }
+    case "session": {
+      const s = event.session;
+      return {
+        session_id: s.sessionId,
+        started_at: s.startedAt?.toISOString() ?? null,
+        last_active_at: s.lastActiveAt?.toISOString() ?? null,
+        impersonated: s.impersonated,
+        actor_id: s.actorId,
+      };
+    }
+    default:
+      return {};
+  }
+}
+
 /** Records the delivery in the inbox and applies its effect, exactly once per svix-id. */
 export async function applyClerkEvent(event: ClerkEvent, requestId?: string): Promise<Outcome> {
-  const profile = event.kind === "user.upsert" ? event.profile : undefined;
-  const session = event.kind === "session" ? event : undefined;
   const [row] = await queryAsServiceRole(
     ACTOR,
     (tx) =>
       tx`
-        select private.apply_clerk_event(
+        select private.apply_clerk_delivery(
           p_svix_id => ${event.svixId},
           p_event_type => ${event.type},
           p_user_id => ${event.userId},
           p_event_at => ${event.eventAt},
-          p_email => ${profile?.email ?? null},
-          p_first_name => ${profile?.firstName ?? null},
-          p_last_name => ${profile?.lastName ?? null},
-          p_image_url => ${profile?.imageUrl ?? null},
-          p_clerk_created_at => ${profile?.clerkCreatedAt ?? null},
-          p_clerk_updated_at => ${profile?.clerkUpdatedAt ?? null},
-          p_last_sign_in_at => ${profile?.lastSignInAt ?? session?.lastSignInAt ?? null},
-          p_last_active_at => ${profile?.lastActiveAt ?? session?.lastActiveAt ?? null}
+          p_data => ${tx.json(eventData(event))}::jsonb,
+          p_warnings => ${event.warnings}::text[]
         ) as outcome
       `,
     { requestId },

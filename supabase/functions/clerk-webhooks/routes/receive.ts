@@ -69,6 +69,8 @@ export function receiveRoutes() {
       event_type: event.type,
       user_id: event.userId,
       outcome,
+      // Kinds only (primary_email_missing, ...), never the values.
+      warnings: event.warnings.length > 0 ? event.warnings.join(",") : undefined,
     });
     return c.json({ svix_id: svixId, type: event.type, outcome });
   });
