@@ -46,4 +46,7 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261201160100", name: "tab_history_project_probe" },
   { version: "20261201170000", name: "audit_seal_writer_horizon" },
   { version: "20261201180000", name: "audit_actor_cron_background_workers" },
+  { version: "20261202110000", name: "ops_signals" },
+  { version: "20261202110100", name: "ops_alerts" },
+  { version: "20261202110200", name: "ops_metrics_and_dispatch" },
 ];
