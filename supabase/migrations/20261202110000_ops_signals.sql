@@ -65,14 +65,16 @@ volatile
 security definer
 set search_path = ''
 as $$
+#variable_conflict use_column
 begin
-  if deliveries is null or deliveries < 1 or deliveries > 100000 then
+  if record_webhook_outcome.deliveries is null or record_webhook_outcome.deliveries < 1
+     or record_webhook_outcome.deliveries > 100000 then
     raise exception 'deliveries must be between 1 and 100000' using errcode = '22023';
   end if;
   insert into ops.webhook_deliveries as w (bucket, outcome, deliveries)
   values (date_trunc('minute', now()), record_webhook_outcome.outcome, record_webhook_outcome.deliveries)
   on conflict (bucket, outcome) do update set deliveries = w.deliveries + excluded.deliveries;
-  return outcome;
+  return record_webhook_outcome.outcome;
 end;
 $$;
 comment on function private.record_webhook_outcome(text, integer) is

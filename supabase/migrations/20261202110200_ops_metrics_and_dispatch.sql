@@ -126,6 +126,9 @@ comment on function ops.metrics() is
 
 revoke all on function ops.metrics() from public, anon, authenticated, service_role;
 grant execute on function ops.metrics() to authenticated, service_role;
+-- The scrape token path runs as service_role: it may reach ops.metrics() and nothing else of ops
+-- (every other ops table and function revokes service_role).
+grant usage on schema ops to service_role;
 
 -- Staff read of alerts (GET /admin/alerts): open ones first, then the latest resolved, with the
 -- state of their notifications.

@@ -8,5 +8,6 @@ drop function if exists private.finish_notification(bigint, integer, boolean, in
 drop function if exists private.claim_notifications(integer);
 drop function if exists ops.list_alerts(integer);
 drop function if exists ops.metrics();
+revoke usage on schema ops from service_role;
 delete from ops.settings
  where key in ('notification_lease', 'notification_retry_base', 'notification_retry_max', 'notification_max_attempts');

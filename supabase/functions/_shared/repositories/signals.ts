@@ -17,18 +17,19 @@ export interface OutcomeCount {
   deliveries: number;
 }
 
-/** Adds a batch of request counts and webhook outcome counts in one round trip. */
+/**
+ * Adds a batch of request counts and webhook outcome counts in one round trip. The batch goes as
+ * text cast in SQL (`::text::jsonb`): a string bound to a jsonb parameter would be encoded again.
+ */
 export async function recordSignals(requests: RequestCount[], outcomes: OutcomeCount[]): Promise<void> {
   await queryAsServiceRole(
     "signals",
     (tx) =>
       tx`
-        select private.record_http_requests(${JSON.stringify(requests)}::jsonb) as requests,
+        select private.record_http_requests(${JSON.stringify(requests)}::text::jsonb) as requests,
                (select count(private.record_webhook_outcome(o.outcome, o.deliveries))
-                  from jsonb_to_recordset(${
-        JSON.stringify(outcomes)
-      }::jsonb) as o(outcome text, deliveries integer))
-                 as outcomes
+                  from unnest(${outcomes.map((o) => o.outcome)}::text[],
+                              ${outcomes.map((o) => o.deliveries)}::int[]) as o(outcome, deliveries)) as outcomes
       `,
   );
 }
