@@ -295,14 +295,16 @@ volatile
 security invoker
 set search_path = ''
 as $$
+#variable_conflict use_column
 declare
   rule_row ops.alert_rules;
 begin
   select * into strict rule_row from ops.alert_rules r where r.name = alert.rule;
   insert into ops.notification_outbox (alert_id, event, idempotency_key, payload)
-  values (alert.id, event, format('alert-%s-%s', alert.id, event), jsonb_build_object(
+  values (alert.id, enqueue_alert_notification.event,
+          format('alert-%s-%s', alert.id, enqueue_alert_notification.event), jsonb_build_object(
     'alert_id', alert.id,
-    'event', event,
+    'event', enqueue_alert_notification.event,
     'rule', alert.rule,
     'key', alert.key,
     'severity', alert.severity,
