@@ -69,8 +69,7 @@ begin
         from cron.job j
         left join lateral (
           select count(*) filter (where d.status in ('succeeded', 'failed')) as runs,
-                 count(*) filter (where d.status = 'failed') as failures,
-                 max(d.start_time) filter (where d.status = 'succeeded') as last_success
+                 count(*) filter (where d.status = 'failed') as failures
             from cron.job_run_details d
            where d.jobid = j.jobid and d.start_time > now() - interval '24 hours'
         ) recent on true
