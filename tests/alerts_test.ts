@@ -111,87 +111,97 @@ Deno.test("notification bodies: Slack-compatible text, and the generic JSON with
   assertMatch(resolved.text, /^\[RESOLVED\] /);
 });
 
-dbTest("dispatch: 401 without the secret or a session, 401 with a wrong secret, 403 for a plain user", async () => {
-  assertEquals((await dispatch({})).status, 401);
-  assertEquals((await dispatch({ "x-alerts-dispatch-secret": `${DISPATCH_SECRET}x` })).status, 401);
-  assertEquals((await dispatch(await bearer(await createUser("user")))).status, 403);
-  const staff = await dispatch(await bearer(await createUser("support")));
-  assertEquals(staff.status, 200);
-  assertEquals(staff.json.configured, true);
-});
+dbTest(
+  "dispatch: 401 without the secret or a session, 401 with a wrong secret, 403 for a plain user",
+  async () => {
+    assertEquals((await dispatch({})).status, 401);
+    assertEquals((await dispatch({ "x-alerts-dispatch-secret": `${DISPATCH_SECRET}x` })).status, 401);
+    assertEquals((await dispatch(await bearer(await createUser("user")))).status, 403);
+    const staff = await dispatch(await bearer(await createUser("support")));
+    assertEquals(staff.status, 200);
+    assertEquals(staff.json.configured, true);
+  },
+);
 
-dbTest("a DSAR two days from its due date: alert fires once, retried after a 500, resolves once", async () => {
-  const subject = await createUser("user");
-  // due_at = received_at + 1 month: received a month minus two days ago.
-  const [{ id: requestId }] = await adminSql`
+dbTest(
+  "a DSAR two days from its due date: alert fires once, retried after a 500, resolves once",
+  async () => {
+    const subject = await createUser("user");
+    // due_at = received_at + 1 month: received a month minus two days ago.
+    const [{ id: requestId }] = await adminSql`
     insert into privacy.requests (kind, subject_user_id, requested_as, requester_user_id, status, received_at)
     values ('export', ${subject}, 'subject', ${subject}, 'received',
             ((now() at time zone 'UTC') - interval '1 month' + interval '2 days') at time zone 'UTC')
     returning id::text as id`;
 
-  // Opens, audited, one notification enqueued.
-  await evaluate();
-  const [opened, ...others] = await alertsFor(requestId);
-  assertEquals(others.length, 0);
-  assertEquals([opened.rule, opened.status, opened.severity], ["dsar_due_soon", "open", "warning"]);
-  const [audit] = await adminSql`
+    // Opens, audited, one notification enqueued.
+    await evaluate();
+    const [opened, ...others] = await alertsFor(requestId);
+    assertEquals(others.length, 0);
+    assertEquals([opened.rule, opened.status, opened.severity], ["dsar_due_soon", "open", "warning"]);
+    const [audit] = await adminSql`
     select action, details from audit.log where action = 'alert.opened' and target_id = ${opened.id}`;
-  assertEquals(audit.details.rule, "dsar_due_soon");
-  assertEquals(audit.details.key, requestId);
+    assertEquals(audit.details.rule, "dsar_due_soon");
+    assertEquals(audit.details.key, requestId);
 
-  // Deduplicated while it lasts: still one alert, one notification.
-  await evaluate();
-  assertEquals((await alertsFor(requestId)).length, 1);
-  const [queued] = await outboxFor(opened.id);
-  assertEquals([queued.event, queued.status, queued.attempts], ["opened", "pending", 0]);
-  const openedKey = queued.idempotency_key as string;
-  assertEquals(openedKey, `alert-${opened.id}-opened`);
+    // Deduplicated while it lasts: still one alert, one notification.
+    await evaluate();
+    assertEquals((await alertsFor(requestId)).length, 1);
+    const [queued] = await outboxFor(opened.id);
+    assertEquals([queued.event, queued.status, queued.attempts], ["opened", "pending", 0]);
+    const openedKey = queued.idempotency_key as string;
+    assertEquals(openedKey, `alert-${opened.id}-opened`);
 
-  // The sink answers 500 once: the notification goes back with a backoff.
-  failOnce.add(openedKey);
-  assertEquals((await dispatch()).status, 200);
-  assertEquals(forKey(openedKey).map((r) => r.answered), [500]);
-  let [row] = await outboxFor(opened.id);
-  assertEquals([row.status, row.attempts, row.backing_off, row.last_status], ["pending", 1, true, 500]);
+    // The sink answers 500 once: the notification goes back with a backoff.
+    failOnce.add(openedKey);
+    assertEquals((await dispatch()).status, 200);
+    assertEquals(forKey(openedKey).map((r) => r.answered), [500]);
+    let [row] = await outboxFor(opened.id);
+    assertEquals([row.status, row.attempts, row.backing_off, row.last_status], ["pending", 1, true, 500]);
 
-  // Not before the backoff has passed.
-  await dispatch();
-  assertEquals(forKey(openedKey).length, 1);
+    // Not before the backoff has passed.
+    await dispatch();
+    assertEquals(forKey(openedKey).length, 1);
 
-  // Once it has (moved here instead of waiting for it): sent again with the same key, delivered.
-  await adminSql`update ops.notification_outbox set next_attempt_at = now() where id = ${row.id}::bigint`;
-  await dispatch();
-  assertEquals(forKey(openedKey).map((r) => r.answered), [500, 200]);
-  [row] = await outboxFor(opened.id);
-  assertEquals([row.status, row.attempts, row.last_status], ["sent", 2, 200]);
-  const delivered = forKey(openedKey)[1].body as { idempotency_key: string; event: string; alert: Record<string, unknown> };
-  assertEquals(delivered.idempotency_key, openedKey);
-  assertEquals(delivered.event, "opened");
-  assertEquals([delivered.alert.rule, delivered.alert.key], ["dsar_due_soon", requestId]);
+    // Once it has (moved here instead of waiting for it): sent again with the same key, delivered.
+    await adminSql`update ops.notification_outbox set next_attempt_at = now() where id = ${row.id}::bigint`;
+    await dispatch();
+    assertEquals(forKey(openedKey).map((r) => r.answered), [500, 200]);
+    [row] = await outboxFor(opened.id);
+    assertEquals([row.status, row.attempts, row.last_status], ["sent", 2, 200]);
+    const delivered = forKey(openedKey)[1].body as {
+      idempotency_key: string;
+      event: string;
+      alert: Record<string, unknown>;
+    };
+    assertEquals(delivered.idempotency_key, openedKey);
+    assertEquals(delivered.event, "opened");
+    assertEquals([delivered.alert.rule, delivered.alert.key], ["dsar_due_soon", requestId]);
 
-  // Delivered means done: no further send.
-  await dispatch();
-  assertEquals(forKey(openedKey).filter((r) => r.answered === 200).length, 1);
+    // Delivered means done: no further send.
+    await dispatch();
+    assertEquals(forKey(openedKey).filter((r) => r.answered === 200).length, 1);
 
-  // The request completes: the alert resolves, audited, notified once.
-  await adminSql`
+    // The request completes: the alert resolves, audited, notified once.
+    await adminSql`
     update privacy.requests set status = 'completed', completed_at = now() where id = ${requestId}::uuid`;
-  await evaluate();
-  const [closed] = await alertsFor(requestId);
-  assertEquals(closed.status, "resolved");
-  const resolvedAudit = await adminSql`
+    await evaluate();
+    const [closed] = await alertsFor(requestId);
+    assertEquals(closed.status, "resolved");
+    const resolvedAudit = await adminSql`
     select 1 from audit.log where action = 'alert.resolved' and target_id = ${opened.id}`;
-  assertEquals(resolvedAudit.length, 1);
-  await evaluate();
-  assertEquals((await alertsFor(requestId)).length, 1, "no new alert after it resolved");
+    assertEquals(resolvedAudit.length, 1);
+    await evaluate();
+    assertEquals((await alertsFor(requestId)).length, 1, "no new alert after it resolved");
 
-  const resolvedKey = `alert-${opened.id}-resolved`;
-  await dispatch();
-  await dispatch();
-  assertEquals(forKey(resolvedKey).map((r) => r.answered), [200]);
-  assertEquals((forKey(resolvedKey)[0].body as { event: string }).event, "resolved");
-  const rows = await outboxFor(opened.id);
-  assertEquals(rows.map((r) => [r.event, r.status]), [["opened", "sent"], ["resolved", "sent"]]);
-  // Nothing personal in what left: the subject's id is not in any body.
-  assert(!JSON.stringify(received).includes(subject));
-});
+    const resolvedKey = `alert-${opened.id}-resolved`;
+    await dispatch();
+    await dispatch();
+    assertEquals(forKey(resolvedKey).map((r) => r.answered), [200]);
+    assertEquals((forKey(resolvedKey)[0].body as { event: string }).event, "resolved");
+    const rows = await outboxFor(opened.id);
+    assertEquals(rows.map((r) => [r.event, r.status]), [["opened", "sent"], ["resolved", "sent"]]);
+    // Nothing personal in what left: the subject's id is not in any body.
+    assert(!JSON.stringify(received).includes(subject));
+  },
+);

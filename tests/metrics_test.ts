@@ -133,33 +133,45 @@ dbTest("every metric ops.metrics() returns has a family (none is silently droppe
 // Done when: a bad signature moves a counter /admin/metrics shows
 // =============================================================================================
 
-dbTest("a webhook with a bad signature moves webhook_deliveries_total{outcome=rejected_signature}", async () => {
-  const staff = await bearer(await createUser("support"));
-  const before = await scrape(staff);
-  assertEquals(before.status, 200);
-  assertStringIncludes(before.headers.get("content-type") ?? "", "text/plain; version=0.0.4");
-  assertStringIncludes(before.text, `# TYPE ${METRIC_PREFIX}webhook_deliveries_total counter`);
-  const rejected = sample(before.text, "webhook_deliveries_total", { outcome: "rejected_signature" });
+dbTest(
+  "a webhook with a bad signature moves webhook_deliveries_total{outcome=rejected_signature}",
+  async () => {
+    const staff = await bearer(await createUser("support"));
+    const before = await scrape(staff);
+    assertEquals(before.status, 200);
+    assertStringIncludes(before.headers.get("content-type") ?? "", "text/plain; version=0.0.4");
+    assertStringIncludes(before.text, `# TYPE ${METRIC_PREFIX}webhook_deliveries_total counter`);
+    const rejected = sample(before.text, "webhook_deliveries_total", { outcome: "rejected_signature" });
 
-  const secret = await webhookSecret();
-  const delivery = signDelivery(secret, userEvent("user.created", randomUserId("mx")));
-  const bad = await postDelivery(`${FUNCTIONS_URL}/clerk-webhooks`, {
-    ...delivery,
-    headers: { ...delivery.headers, "svix-signature": `v1,${btoa("x".repeat(32))}` },
-  });
-  assertEquals(bad.status, 401);
+    const secret = await webhookSecret();
+    const delivery = signDelivery(secret, userEvent("user.created", randomUserId("mx")));
+    const bad = await postDelivery(`${FUNCTIONS_URL}/clerk-webhooks`, {
+      ...delivery,
+      headers: { ...delivery.headers, "svix-signature": `v1,${btoa("x".repeat(32))}` },
+    });
+    assertEquals(bad.status, 401);
 
-  const after = await scrape(staff);
-  assertEquals(sample(after.text, "webhook_deliveries_total", { outcome: "rejected_signature" }), rejected + 1);
-});
+    const after = await scrape(staff);
+    assertEquals(
+      sample(after.text, "webhook_deliveries_total", { outcome: "rejected_signature" }),
+      rejected + 1,
+    );
+  },
+);
 
 dbTest("signed deliveries: applied and rejected_payload are counted with the delivery", async () => {
   const staff = await bearer(await createUser("support"));
   const before = (await scrape(staff)).text;
   const secret = await webhookSecret();
   const url = `${FUNCTIONS_URL}/clerk-webhooks`;
-  assertEquals((await postDelivery(url, signDelivery(secret, userEvent("user.created", randomUserId("ma"))))).status, 200);
-  assertEquals((await postDelivery(url, signDelivery(secret, { object: "event", type: "user.created" }))).status, 400);
+  assertEquals(
+    (await postDelivery(url, signDelivery(secret, userEvent("user.created", randomUserId("ma"))))).status,
+    200,
+  );
+  assertEquals(
+    (await postDelivery(url, signDelivery(secret, { object: "event", type: "user.created" }))).status,
+    400,
+  );
   const after = (await scrape(staff)).text;
   for (const outcome of ["applied", "rejected_payload"]) {
     assert(
@@ -179,92 +191,114 @@ dbTest("signed deliveries: applied and rejected_payload are counted with the del
 // Auth, and the request counters (in-process app: the scrape token is configured there)
 // =============================================================================================
 
-dbTest("auth: 401 without a session, 403 for a user, scrape token in constant time, 401 when wrong", async () => {
-  assertEquals((await scrape({})).status, 401);
-  assertEquals((await scrape(await bearer(await createUser("user")))).status, 403);
-  // The gateway has no scrape token configured: a token is just a bad session there.
-  assertEquals((await scrape({ authorization: `Bearer ${SCRAPE_TOKEN}` })).status, 401);
+dbTest(
+  "auth: 401 without a session, 403 for a user, scrape token in constant time, 401 when wrong",
+  async () => {
+    assertEquals((await scrape({})).status, 401);
+    assertEquals((await scrape(await bearer(await createUser("user")))).status, 403);
+    // The gateway has no scrape token configured: a token is just a bad session there.
+    assertEquals((await scrape({ authorization: `Bearer ${SCRAPE_TOKEN}` })).status, 401);
 
-  const app = await functionApp("admin");
-  const get = (headers: Record<string, string>) =>
-    app.fetch(new Request("http://local/admin/metrics", { headers }));
-  const ok = await get({ authorization: `Bearer ${SCRAPE_TOKEN}` });
-  assertEquals(ok.status, 200);
-  assertStringIncludes(await ok.text(), `# TYPE ${METRIC_PREFIX}http_requests_total counter`);
-  const wrong = await get({ authorization: `Bearer ${SCRAPE_TOKEN.slice(0, -1)}x` });
-  assertEquals(wrong.status, 401);
-  await wrong.body?.cancel();
+    const app = await functionApp("admin");
+    const get = (headers: Record<string, string>) =>
+      app.fetch(new Request("http://local/admin/metrics", { headers }));
+    const ok = await get({ authorization: `Bearer ${SCRAPE_TOKEN}` });
+    assertEquals(ok.status, 200);
+    assertStringIncludes(await ok.text(), `# TYPE ${METRIC_PREFIX}http_requests_total counter`);
+    const wrong = await get({ authorization: `Bearer ${SCRAPE_TOKEN.slice(0, -1)}x` });
+    assertEquals(wrong.status, 401);
+    await wrong.body?.cancel();
 
-  // Both 401s above were counted in this process's aggregator; a flush writes them.
-  assert(pendingSignals().requests > 0);
-  const [{ before }] = await adminSql`
+    // Both 401s above were counted in this process's aggregator; a flush writes them.
+    assert(pendingSignals().requests > 0);
+    const [{ before }] = await adminSql`
     select coalesce(sum(requests), 0)::int as before from ops.http_requests
      where function_name = 'admin' and status_class = '401'`;
-  await flushSignals();
-  assertEquals(pendingSignals().requests, 0);
-  const [{ after }] = await adminSql`
+    await flushSignals();
+    assertEquals(pendingSignals().requests, 0);
+    const [{ after }] = await adminSql`
     select coalesce(sum(requests), 0)::int as after from ops.http_requests
      where function_name = 'admin' and status_class = '401'`;
-  assert(after >= before + 1, `401s flushed: ${before} -> ${after}`);
-});
+    assert(after >= before + 1, `401s flushed: ${before} -> ${after}`);
+  },
+);
 
-dbTest("a webhook outcome counted in memory (failed: the database refused) reaches the table on flush", async () => {
-  const failed = async () => {
-    const [{ n }] = await adminSql`
+dbTest(
+  "a webhook outcome counted in memory (failed: the database refused) reaches the table on flush",
+  async () => {
+    const failed = async () => {
+      const [{ n }] = await adminSql`
       select coalesce(sum(deliveries), 0)::int as n from ops.webhook_deliveries where outcome = 'failed'`;
-    return n as number;
-  };
-  const before = await failed();
-  countWebhookOutcome("failed");
-  countWebhookOutcome("failed");
-  assert(pendingSignals().outcomes > 0);
-  await flushSignals();
-  assertEquals(pendingSignals().outcomes, 0);
-  assertEquals(await failed(), before + 2);
-});
+      return n as number;
+    };
+    const before = await failed();
+    countWebhookOutcome("failed");
+    countWebhookOutcome("failed");
+    assert(pendingSignals().outcomes > 0);
+    await flushSignals();
+    assertEquals(pendingSignals().outcomes, 0);
+    assertEquals(await failed(), before + 2);
+  },
+);
 
 // =============================================================================================
 // Logs: no personal data in the request line or the webhook line
 // =============================================================================================
 
-dbTest("logs: the per-request line and the webhook line carry no email, name, image, IP or token", async () => {
-  const app = await functionApp("clerk-webhooks");
-  const userId = randomUserId("lg");
-  const email = `private-${crypto.randomUUID().slice(0, 8)}@example.invalid`;
-  const delivery = signDelivery(
-    await webhookSecret(),
-    userEvent("user.created", userId, { email, firstName: "Zebulon", lastName: "Quarrington" }),
-  );
-  const lines: string[] = [];
-  const original = { log: console.log, error: console.error };
-  console.log = (...args: unknown[]) => lines.push(args.join(" "));
-  console.error = (...args: unknown[]) => lines.push(args.join(" "));
-  try {
-    const response = await app.fetch(
-      new Request("http://local/clerk-webhooks", { method: "POST", headers: delivery.headers, body: delivery.body }),
+dbTest(
+  "logs: the per-request line and the webhook line carry no email, name, image, IP or token",
+  async () => {
+    const app = await functionApp("clerk-webhooks");
+    const userId = randomUserId("lg");
+    const email = `private-${crypto.randomUUID().slice(0, 8)}@example.invalid`;
+    const delivery = signDelivery(
+      await webhookSecret(),
+      userEvent("user.created", userId, { email, firstName: "Zebulon", lastName: "Quarrington" }),
     );
-    assertEquals(response.status, 200);
-    await response.body?.cancel();
-  } finally {
-    console.log = original.log;
-    console.error = original.error;
-  }
-  const requestLine = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "request");
-  assert(requestLine, "one request line");
-  assertEquals(Object.keys(requestLine).sort(), [
-    "actor",
-    "duration_ms",
-    "function",
-    "level",
-    "method",
-    "msg",
-    "request_id",
-    "route",
-    "status",
-    "time",
-  ]);
-  const all = lines.join("\n");
-  for (const secretish of [email, "Zebulon", "Quarrington", "img.clerk.com", "192.0.2.1", delivery.headers["svix-signature"]]) {
-    assert(!all.includes(secretish), `the log must not contain ${secretish}`);
-  }
-});
+    const lines: string[] = [];
+    const original = { log: console.log, error: console.error };
+    console.log = (...args: unknown[]) => lines.push(args.join(" "));
+    console.error = (...args: unknown[]) => lines.push(args.join(" "));
+    try {
+      const response = await app.fetch(
+        new Request("http://local/clerk-webhooks", {
+          method: "POST",
+          headers: delivery.headers,
+          body: delivery.body,
+        }),
+      );
+      assertEquals(response.status, 200);
+      await response.body?.cancel();
+    } finally {
+      console.log = original.log;
+      console.error = original.error;
+    }
+    const requestLine = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "request");
+    assert(requestLine, "one request line");
+    assertEquals(Object.keys(requestLine).sort(), [
+      "actor",
+      "duration_ms",
+      "function",
+      "level",
+      "method",
+      "msg",
+      "request_id",
+      "route",
+      "status",
+      "time",
+    ]);
+    const all = lines.join("\n");
+    for (
+      const secretish of [
+        email,
+        "Zebulon",
+        "Quarrington",
+        "img.clerk.com",
+        "192.0.2.1",
+        delivery.headers["svix-signature"],
+      ]
+    ) {
+      assert(!all.includes(secretish), `the log must not contain ${secretish}`);
+    }
+  },
+);

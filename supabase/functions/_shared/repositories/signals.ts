@@ -29,7 +29,9 @@ export async function recordSignals(requests: RequestCount[], outcomes: OutcomeC
         select private.record_http_requests(${JSON.stringify(requests)}::text::jsonb) as requests,
                (select count(private.record_webhook_outcome(o.outcome, o.deliveries))
                   from unnest(${outcomes.map((o) => o.outcome)}::text[],
-                              ${outcomes.map((o) => o.deliveries)}::int[]) as o(outcome, deliveries)) as outcomes
+                              ${
+        outcomes.map((o) => o.deliveries)
+      }::int[]) as o(outcome, deliveries)) as outcomes
       `,
   );
 }
