@@ -180,11 +180,11 @@ dbTest("signed deliveries: applied and rejected_payload are counted with the del
       outcome,
     );
   }
-  // Nothing of the body is stored with a count: the table holds minute, outcome, count.
+  // Nothing of the body is stored with a count: the table holds minute, outcome, shard, count.
   const columns = await adminSql`
     select column_name from information_schema.columns
      where table_schema = 'ops' and table_name = 'webhook_deliveries' order by column_name`;
-  assertEquals(columns.map((c) => c.column_name), ["bucket", "deliveries", "outcome"]);
+  assertEquals(columns.map((c) => c.column_name), ["bucket", "deliveries", "outcome", "shard"]);
 });
 
 // =============================================================================================

@@ -21,12 +21,17 @@ create table ops.webhook_deliveries (
   outcome text not null
     -- Open set (the receiver may learn new outcomes) but a closed shape: low cardinality, no ids.
     constraint webhook_deliveries_outcome_shape check (outcome ~ '^[a-z][a-z_]{0,39}$'),
+  -- Concurrent deliveries of one outcome in one minute would all update one row and queue on its
+  -- lock until each commits; eight rows per (minute, outcome), picked by backend, spread them.
+  shard smallint not null default 0 constraint webhook_deliveries_shard_range check (shard between 0 and 7),
   deliveries bigint not null constraint webhook_deliveries_deliveries_positive check (deliveries > 0),
-  constraint webhook_deliveries_pkey primary key (bucket, outcome)
+  constraint webhook_deliveries_pkey primary key (bucket, outcome, shard)
 );
 comment on table ops.webhook_deliveries is
   'Clerk webhook deliveries per minute (bucket) and outcome. Bucket -infinity holds everything older than signal_retention (folded by prune-signals), so sums are monotonic counters.';
 comment on column ops.webhook_deliveries.bucket is 'Start of the minute (UTC), or -infinity for the folded past.';
+comment on column ops.webhook_deliveries.shard is
+  'pg_backend_pid() % 8 of the writer: spreads concurrent increments over eight rows. Sum over shards.';
 comment on column ops.webhook_deliveries.outcome is
   'applied | duplicate | stale | tombstoned | unknown_user | ignored (from private.apply_clerk_event) | rejected_signature | rejected_payload | failed (the receiver).';
 
@@ -71,9 +76,10 @@ begin
      or record_webhook_outcome.deliveries > 100000 then
     raise exception 'deliveries must be between 1 and 100000' using errcode = '22023';
   end if;
-  insert into ops.webhook_deliveries as w (bucket, outcome, deliveries)
-  values (date_trunc('minute', now()), record_webhook_outcome.outcome, record_webhook_outcome.deliveries)
-  on conflict (bucket, outcome) do update set deliveries = w.deliveries + excluded.deliveries;
+  insert into ops.webhook_deliveries as w (bucket, outcome, shard, deliveries)
+  values (date_trunc('minute', now()), record_webhook_outcome.outcome, pg_catalog.pg_backend_pid() % 8,
+          record_webhook_outcome.deliveries)
+  on conflict (bucket, outcome, shard) do update set deliveries = w.deliveries + excluded.deliveries;
   return record_webhook_outcome.outcome;
 end;
 $$;
@@ -145,9 +151,9 @@ begin
      where w.bucket < cutoff and w.bucket <> '-infinity'
     returning w.outcome, w.deliveries
   ), folded as (
-    insert into ops.webhook_deliveries as w (bucket, outcome, deliveries)
-    select '-infinity', g.outcome, sum(g.deliveries) from gone g group by g.outcome
-    on conflict (bucket, outcome) do update set deliveries = w.deliveries + excluded.deliveries
+    insert into ops.webhook_deliveries as w (bucket, outcome, shard, deliveries)
+    select '-infinity', g.outcome, 0, sum(g.deliveries) from gone g group by g.outcome
+    on conflict (bucket, outcome, shard) do update set deliveries = w.deliveries + excluded.deliveries
   )
   select count(*) into webhook_buckets from gone;
 

@@ -7,7 +7,7 @@
 begin;
 set search_path = public, extensions, tests;
 
-select plan(49);
+select plan(50);
 
 -- ---------------------------------------------------------------------------------------------
 -- Structure, settings, jobs
@@ -68,11 +68,18 @@ select is((select requests::int from ops.http_requests where function_name = 'pg
 
 insert into ops.http_requests (bucket, function_name, status_class, requests)
 values (date_trunc('minute', now()) - interval '30 days', 'pgtap', '5xx', 7);
+insert into ops.webhook_deliveries (bucket, outcome, shard, deliveries)
+values (date_trunc('minute', now()) - interval '30 days', 'pgtap_fold', 1, 3),
+       (date_trunc('minute', now()) - interval '30 days', 'pgtap_fold', 2, 4);
 select is((ops.prune_signals() ->> 'http_buckets')::int >= 1, true, 'prune-signals folds expired buckets');
 select results_eq(
   $$ select bucket, requests::int from ops.http_requests where function_name = 'pgtap' order by bucket $$,
   $$ values ('-infinity'::timestamptz, 7), (date_trunc('minute', now()), 5) $$,
   'into bucket -infinity: the all-time sum (the counter) is unchanged');
+select results_eq(
+  $$ select bucket, shard::int, deliveries::int from ops.webhook_deliveries where outcome = 'pgtap_fold' $$,
+  $$ values ('-infinity'::timestamptz, 0, 7) $$,
+  'webhook shards fold into one all-time row per outcome');
 
 -- ---------------------------------------------------------------------------------------------
 -- Rule queries: one plannable SELECT, run read-only, under the cost guard
