@@ -24,28 +24,25 @@ export type StatusClass = "2xx" | "3xx" | "401" | "403" | "429" | "4xx" | "5xx";
 
 /** Disjoint classes: 401, 403 and 429 apart (auth failures, refusals, rate limits), every other 4xx as 4xx. */
 export function statusClass(status: number): StatusClass {
-  if (status >= 500) return "5xx";
-  if (status === 401 || status === 403 || status === 429) return String(status) as StatusClass;
-  if (status >= 400) return "4xx";
-  if (status >= 300) return "3xx";
-  return "2xx";
+  return CLASSES[classIndex(status)];
 }
 
+/** Held counts by `<minute>|<function>|<class>` (folded from `current`) and by outcome. */
 const requests = new Map<string, number>();
 const outcomes = new Map<string, number>();
+const CLASSES: readonly StatusClass[] = ["2xx", "3xx", "401", "403", "429", "4xx", "5xx"];
+/** The minute being counted: per function, one counter per class (the hot path touches only this). */
+let current = new Map<string, number[]>();
 let minuteStart = 0;
-let minuteIso = "";
+let minuteEnd = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let flushing: Promise<void> | undefined;
 let dropped = 0;
 
-function currentMinute(): string {
-  const now = Date.now();
-  if (now - minuteStart >= 60_000 || now < minuteStart) {
-    minuteStart = now - (now % 60_000);
-    minuteIso = new Date(minuteStart).toISOString();
-  }
-  return minuteIso;
+function classIndex(status: number): number {
+  if (status >= 500) return 6;
+  if (status >= 400) return status === 401 ? 2 : status === 403 ? 3 : status === 429 ? 4 : 5;
+  return status >= 300 ? 1 : 0;
 }
 
 function add(map: Map<string, number>, key: string, count: number): void {
@@ -53,6 +50,18 @@ function add(map: Map<string, number>, key: string, count: number): void {
   if (held !== undefined) map.set(key, held + count);
   else if (requests.size + outcomes.size < MAX_KEYS) map.set(key, count);
   else dropped += count;
+}
+
+/** Moves the current minute's counters into `requests` (keyed by minute) and starts afresh. */
+function foldCurrent(): void {
+  if (current.size === 0) return;
+  const minute = new Date(minuteStart).toISOString();
+  for (const [functionName, counts] of current) {
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] > 0) add(requests, `${minute}|${functionName}|${CLASSES[i]}`, counts[i]);
+    }
+  }
+  current = new Map();
 }
 
 function schedule(): void {
@@ -65,10 +74,21 @@ function schedule(): void {
   timer = id;
 }
 
-/** One request answered: the hot-path hook of _shared/http.ts (a Map increment). */
+/** One request answered: the hot-path hook of _shared/http.ts (an array increment). */
 export function countRequest(functionName: string, status: number): void {
-  add(requests, `${currentMinute()}|${functionName}|${statusClass(status)}`, 1);
-  schedule();
+  const now = Date.now();
+  if (now >= minuteEnd || now < minuteStart) {
+    foldCurrent();
+    minuteStart = now - (now % 60_000);
+    minuteEnd = minuteStart + 60_000;
+  }
+  let counts = current.get(functionName);
+  if (counts === undefined) {
+    counts = [0, 0, 0, 0, 0, 0, 0];
+    current.set(functionName, counts);
+  }
+  counts[classIndex(status)]++;
+  if (timer === undefined) schedule();
 }
 
 /** A webhook outcome the receiver could not store in its own statement (e.g. `failed`). */
@@ -79,7 +99,9 @@ export function countWebhookOutcome(outcome: string): void {
 
 /** What is held and not yet flushed (tests, diagnosis). */
 export function pendingSignals() {
-  return { requests: requests.size, outcomes: outcomes.size, dropped };
+  let counting = 0;
+  for (const counts of current.values()) counting += counts.filter((n) => n > 0).length;
+  return { requests: requests.size + counting, outcomes: outcomes.size, dropped };
 }
 
 /**
@@ -93,6 +115,7 @@ export function flushSignals(): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
   }
+  foldCurrent();
   if (requests.size === 0 && outcomes.size === 0) return Promise.resolve();
   const requestBatch: { key: string; count: number }[] = [];
   for (const [key, count] of requests) {
