@@ -7,6 +7,9 @@
 # running (`npm run db:stop` stops it), so the next `npm run dev` starts in a second.
 # The gateway restarts when a file under supabase/functions/ or tools/ changes, and when an uncaught
 # error fails it after start-up (the platform likewise replaces a failed isolate).
+# The alert notification dispatcher (POST /admin/alerts/dispatch) is woken every
+# ALERT_DISPATCH_EVERY seconds (default 30) by a timer here, as pg_cron wakes it through pg_net on
+# the hosted platform (docs/OPERATIONS.md); set ALERT_WEBHOOK_URL to receive the notifications.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -19,7 +22,24 @@ bash tools/db.sh start
 export SUPABASE_DB_URL="$(db_url)"
 export FUNCTIONS_URL="http://127.0.0.1:$GATEWAY_PORT/functions/v1"
 
+# The dispatcher's secret: given, or one for this run (the gateway inherits it).
+if [ -z "${ALERT_DISPATCH_SECRET:-}" ]; then
+  ALERT_DISPATCH_SECRET="dev-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+fi
+export ALERT_DISPATCH_SECRET
+dispatch_every="${ALERT_DISPATCH_EVERY:-30}"
+[[ "$dispatch_every" =~ ^[0-9]+$ ]] && [ "$dispatch_every" -ge 1 ] || die "ALERT_DISPATCH_EVERY=$dispatch_every is not a number of seconds"
+dispatch_timer() {
+  while sleep "$dispatch_every"; do
+    curl -s -o /dev/null -X POST -H "x-alerts-dispatch-secret: $ALERT_DISPATCH_SECRET" \
+      "$FUNCTIONS_URL/admin/alerts/dispatch" || true
+  done
+}
+dispatch_timer &
+dispatch_pid=$!
+
 on_exit() {
+  kill "$dispatch_pid" 2>/dev/null || true
   if using_external_db; then return; fi
   log "gateway stopped; PostgreSQL keeps running on 127.0.0.1:$PG_PORT (npm run db:stop stops it)"
 }

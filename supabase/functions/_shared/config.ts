@@ -165,6 +165,39 @@ export const HttpSettings = {
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(262_144),
 };
 
+/** A URL notifications may be posted to: https, or http on a loopback host (local sinks and tests). */
+const notificationUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    if (url.username || url.password) return false;
+    return url.protocol === "https:" ||
+      (url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname));
+  } catch {
+    return false;
+  }
+}, "must be an https:// URL (http:// only on 127.0.0.1 or localhost), without credentials");
+
+/** A shared secret compared in constant time: long enough that guessing is hopeless. */
+const sharedSecret = z.string().min(32, "must be at least 32 characters").max(512);
+
+/**
+ * Operations settings of the admin function (docs/OPERATIONS.md). All optional: without them only
+ * staff sessions read metrics, only staff trigger the dispatcher, and notifications wait in the
+ * outbox until a URL is set.
+ */
+export const OperationsSettings = {
+  /** Bearer token a Prometheus scraper sends to GET /admin/metrics. Unset: staff sessions only. */
+  METRICS_SCRAPE_TOKEN: sharedSecret.optional(),
+  /** Where alert notifications are posted (a Slack incoming webhook, or any JSON receiver). */
+  ALERT_WEBHOOK_URL: notificationUrl.optional(),
+  /** Body of the notifications: `slack` (incoming-webhook `text`) or `json` (the generic body). */
+  ALERT_WEBHOOK_FORMAT: z.enum(["slack", "json"]).default("json"),
+  /** Secret pg_cron (through pg_net) sends in x-alerts-dispatch-secret. Unset: staff sessions only. */
+  ALERT_DISPATCH_SECRET: sharedSecret.optional(),
+  /** Longest wait for the notification receiver, per notification. */
+  ALERT_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+};
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join("\n  ")}`);

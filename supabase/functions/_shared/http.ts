@@ -9,6 +9,7 @@ import { cors } from "hono/cors";
 import { describeError, log } from "./log.ts";
 import { HttpError, problemResponse, toHttpError } from "./errors.ts";
 import { runWithRequestId } from "./request_context.ts";
+import { countRequest } from "./signals.ts";
 import {
   databaseDebugStatsEnabled,
   databaseStats,
@@ -44,6 +45,8 @@ function accessLog(functionName: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
+    // The one signal hook of the hot path: a Map increment (signals.ts flushes it later).
+    countRequest(functionName, c.res.status);
     log.info("request", {
       request_id: c.get("requestId"),
       function: functionName,

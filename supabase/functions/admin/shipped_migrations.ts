@@ -49,4 +49,7 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261202100000", name: "users_clerk_identity" },
   { version: "20261202100100", name: "clerk_event_handlers" },
   { version: "20261202100200", name: "suspended_users_refused" },
+  { version: "20261202110000", name: "ops_signals" },
+  { version: "20261202110100", name: "ops_alerts" },
+  { version: "20261202110200", name: "ops_metrics_and_dispatch" },
 ];

@@ -2,7 +2,10 @@
  * All SQL of the clerk-webhooks function: one call of private.apply_clerk_delivery per delivery, as
  * the service role (the webhook is automation; its input was authenticated by the Svix signature).
  * begin, role, the call and commit are written together on one connection: one round trip, and
- * the answer is given only once the commit is confirmed.
+ * the answer is given only once the commit is confirmed. The same statement counts the delivery's
+ * outcome (private.record_webhook_outcome, ops.webhook_deliveries): a CTE around the call, so the
+ * count commits with the effect or not at all. Rejections (bad signature, bad payload) are
+ * counted by `recordRejection`, with nothing of the body.
  */
 import { queryAsServiceRole } from "../../_shared/db.ts";
 import type { JsonObject } from "../../_shared/db.ts";
@@ -70,16 +73,29 @@ export async function applyClerkEvent(event: ClerkEvent, requestId?: string): Pr
     ACTOR,
     (tx) =>
       tx`
-        select private.apply_clerk_delivery(
-          p_svix_id => ${event.svixId},
-          p_event_type => ${event.type},
-          p_user_id => ${event.userId},
-          p_event_at => ${event.eventAt},
-          p_data => ${tx.json(eventData(event))}::jsonb,
-          p_warnings => ${event.warnings}::text[]
-        ) as outcome
+        with delivery as (
+          select private.apply_clerk_delivery(
+            p_svix_id => ${event.svixId},
+            p_event_type => ${event.type},
+            p_user_id => ${event.userId},
+            p_event_at => ${event.eventAt},
+            p_data => ${tx.json(eventData(event))}::jsonb,
+            p_warnings => ${event.warnings}::text[]
+          ) as outcome
+        )
+        select private.record_webhook_outcome(d.outcome) as outcome from delivery d
       `,
     { requestId },
   );
   return row.outcome as Outcome;
+}
+
+/** Why a delivery was refused before anything was applied. */
+export type Rejection = "rejected_signature" | "rejected_payload";
+
+/** Counts one refused delivery (ops.webhook_deliveries): an outcome and a minute, nothing else. */
+export async function recordRejection(rejection: Rejection, requestId?: string): Promise<void> {
+  await queryAsServiceRole(ACTOR, (tx) => tx`select private.record_webhook_outcome(${rejection})`, {
+    requestId,
+  });
 }

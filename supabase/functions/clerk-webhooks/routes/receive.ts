@@ -10,15 +10,30 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../_shared/http.ts";
 import { badRequest } from "../../_shared/errors.ts";
 import { parseJsonBody } from "../../_shared/body.ts";
-import { log } from "../../_shared/log.ts";
+import { describeError, log } from "../../_shared/log.ts";
+import { countWebhookOutcome } from "../../_shared/signals.ts";
 import { parseClerkEvent, SVIX_ID } from "../events.ts";
 import { SignatureRejected } from "../verify.ts";
 import type { WebhookVerifier } from "../verify.ts";
-import { ACTOR, applyClerkEvent } from "../repositories/events.ts";
+import { ACTOR, applyClerkEvent, recordRejection } from "../repositories/events.ts";
+import type { Rejection } from "../repositories/events.ts";
 
 export type WebhookEnv = AppEnv & {
   Variables: AppEnv["Variables"] & { svixId: string; rawBody: string };
 };
+
+/**
+ * Counts a refused delivery in the database; when that fails too (the database is away), in
+ * memory, flushed later (_shared/signals.ts). Never changes the answer the caller gets.
+ */
+async function countRejection(rejection: Rejection, requestId: string): Promise<void> {
+  try {
+    await recordRejection(rejection, requestId);
+  } catch (error) {
+    countWebhookOutcome(rejection);
+    log.warn("clerk webhook rejection not recorded", { request_id: requestId, ...describeError(error) });
+  }
+}
 
 /**
  * Middleware: a valid Svix signature over the exact bytes sent, or 401. Mounted in front of every
@@ -40,10 +55,14 @@ export function requireSignature(verify: WebhookVerifier): MiddlewareHandler<Web
           svix_id: SVIX_ID.test(header) ? header : undefined,
           reason: error.reason,
         });
+        await countRejection("rejected_signature", c.get("requestId"));
       }
       throw error;
     }
-    if (!SVIX_ID.test(svixId)) throw badRequest("the svix-id header is not a message id");
+    if (!SVIX_ID.test(svixId)) {
+      await countRejection("rejected_payload", c.get("requestId"));
+      throw badRequest("the svix-id header is not a message id");
+    }
     c.set("svixId", svixId);
     c.set("rawBody", rawBody);
     await next();
@@ -59,10 +78,18 @@ export function receiveRoutes() {
       event = parseClerkEvent(svixId, parseJsonBody(c.get("rawBody")));
     } catch (error) {
       log.warn("clerk webhook malformed", { request_id: c.get("requestId"), svix_id: svixId });
+      await countRejection("rejected_payload", c.get("requestId"));
       throw error;
     }
 
-    const outcome = await applyClerkEvent(event, c.get("requestId"));
+    let outcome;
+    try {
+      outcome = await applyClerkEvent(event, c.get("requestId"));
+    } catch (error) {
+      // Nothing committed (the count is part of the statement): counted in memory, Svix retries.
+      countWebhookOutcome("failed");
+      throw error;
+    }
     log.info("clerk webhook", {
       request_id: c.get("requestId"),
       svix_id: svixId,

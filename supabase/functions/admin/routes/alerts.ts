@@ -1,0 +1,37 @@
+/**
+ * GET /alerts (staff; mounted behind requireSession + requireStaff): open alerts and the latest
+ * resolved ones, with the state of their notifications.
+ * POST /alerts/dispatch (staff, or automation with x-alerts-dispatch-secret; index.ts): one round
+ * of the notification dispatcher (../notifications.ts), woken by pg_cron through pg_net in
+ * production and by tools/dev.sh locally. Answers with the round's counts.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { SessionEnv } from "../../_shared/auth.ts";
+import { validate } from "../../_shared/validation.ts";
+import type { OperationsEnv } from "../machine_auth.ts";
+import { listAlerts } from "../repositories/operations.ts";
+import { dispatchNotifications } from "../notifications.ts";
+import type { DispatchOptions } from "../notifications.ts";
+
+const AlertsQuery = z.strictObject({
+  resolved: z.coerce.number().int().min(0).max(500).default(50),
+});
+const NoQuery = z.strictObject({});
+
+export const alertRoutes = new Hono<SessionEnv>()
+  .get("/", validate("query", AlertsQuery), async (c) => {
+    const rows = await listAlerts({ kind: "staff", claims: c.get("claims") }, c.req.valid("query").resolved, {
+      requestId: c.get("requestId"),
+    });
+    return c.json({
+      data: rows.map((row) => ({ ...row, value: Number(row.value), threshold: Number(row.threshold) })),
+    });
+  });
+
+export function dispatchRoutes(options: DispatchOptions) {
+  return new Hono<OperationsEnv>()
+    .post("/", validate("query", NoQuery), async (c) => {
+      return c.json(await dispatchNotifications(options, { requestId: c.get("requestId") }));
+    });
+}
