@@ -25,6 +25,7 @@ import {
 } from "../supabase/functions/admin/routes/metrics.ts";
 import {
   countWebhookOutcome,
+  FLUSH_INTERVAL_MS,
   flushSignals,
   pendingSignals,
   statusClass,
@@ -151,11 +152,17 @@ dbTest(
     });
     assertEquals(bad.status, 401);
 
-    const after = await scrape(staff);
-    assertEquals(
-      sample(after.text, "webhook_deliveries_total", { outcome: "rejected_signature" }),
-      rejected + 1,
-    );
+    // An unsigned request is counted in the gateway's memory and reaches the database with the
+    // next flush (FLUSH_INTERVAL_MS), never with a write of its own: wait for that flush.
+    const deadline = Date.now() + FLUSH_INTERVAL_MS * 3;
+    let seen = rejected;
+    while (seen === rejected && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      seen = sample((await scrape(staff)).text, "webhook_deliveries_total", {
+        outcome: "rejected_signature",
+      });
+    }
+    assertEquals(seen, rejected + 1);
   },
 );
 

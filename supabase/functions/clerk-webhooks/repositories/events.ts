@@ -4,8 +4,9 @@
  * begin, role, the call and commit are written together on one connection: one round trip, and
  * the answer is given only once the commit is confirmed. The same statement counts the delivery's
  * outcome (private.record_webhook_outcome, ops.webhook_deliveries): a CTE around the call, so the
- * count commits with the effect or not at all. Rejections (bad signature, bad payload) are
- * counted by `recordRejection`, with nothing of the body.
+ * count commits with the effect or not at all. A signed delivery whose payload cannot be read is
+ * counted by `recordRejection`, with nothing of the body; a bad signature is counted in memory
+ * only (_shared/signals.ts), so an unsigned request never costs a database write.
  */
 import { queryAsServiceRole } from "../../_shared/db.ts";
 import type { JsonObject } from "../../_shared/db.ts";

@@ -23,7 +23,7 @@ export type WebhookEnv = AppEnv & {
 };
 
 /**
- * Counts a refused delivery in the database; when that fails too (the database is away), in
+ * Counts a refused signed delivery (a payload Clerk signed that we cannot read) in the database; when that fails too (the database is away), in
  * memory, flushed later (_shared/signals.ts). Never changes the answer the caller gets.
  */
 async function countRejection(rejection: Rejection, requestId: string): Promise<void> {
@@ -55,7 +55,9 @@ export function requireSignature(verify: WebhookVerifier): MiddlewareHandler<Web
           svix_id: SVIX_ID.test(header) ? header : undefined,
           reason: error.reason,
         });
-        await countRejection("rejected_signature", c.get("requestId"));
+        // In memory only (flushed by _shared/signals.ts): an unsigned request may come from
+        // anyone, so it must not cost a database write or wait on the database for its 401.
+        countWebhookOutcome("rejected_signature");
       }
       throw error;
     }
