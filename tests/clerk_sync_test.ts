@@ -288,6 +288,11 @@ dbTest("OpenAPI example: 200 applied, stored as no email, one warning counted ex
   // A retry of the same delivery is a duplicate: the warning is not counted again.
   assertEquals((await postDelivery(WEBHOOK_URL, delivery)).json.outcome, "duplicate");
   assertEquals(await warningCount("primary_email_missing"), before + 1);
+  // ... and GET /admin/metrics shows it (ops.metrics() is what the route renders).
+  const [sample] = await adminSql`
+    select value from ops.metrics()
+     where metric = 'clerk_webhook_warnings_total' and labels ->> 'kind' = 'primary_email_missing'`;
+  assertEquals(sample?.value, before + 1);
 });
 
 dbTest("user.deleted carrying external_id: erased, the external id kept nowhere", async () => {

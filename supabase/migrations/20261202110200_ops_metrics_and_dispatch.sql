@@ -44,6 +44,11 @@ begin
     select 'webhook_deliveries_total', jsonb_build_object('outcome', w.outcome), sum(w.deliveries)::float8
       from ops.webhook_deliveries w group by w.outcome;
 
+  -- Clerk payloads applied although part of them could not be stored (ops.clerk_sync_warnings).
+  return query
+    select 'clerk_webhook_warnings_total', jsonb_build_object('kind', w.kind), sum(w.count)::float8
+      from ops.clerk_sync_warnings w group by w.kind;
+
   return query
     select 'http_requests_total', jsonb_build_object('function', h.function_name, 'status_class', h.status_class),
            sum(h.requests)::float8

@@ -31,7 +31,13 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     name: "webhook_deliveries_total",
     type: "counter",
     help:
-      "Clerk webhook deliveries by outcome (applied, duplicate, stale, tombstoned, unknown_user, ignored, rejected_signature, rejected_payload, failed).",
+      "Clerk webhook deliveries by outcome (applied, duplicate, stale, tombstoned, pending, impersonated, ignored, rejected_signature, rejected_payload, failed).",
+  },
+  {
+    name: "clerk_webhook_warnings_total",
+    type: "counter",
+    help:
+      "Clerk deliveries applied although part of the payload could not be stored, by kind (primary_email_missing, phone_number_invalid, ...).",
   },
   {
     name: "http_requests_total",
