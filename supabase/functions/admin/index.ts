@@ -17,6 +17,8 @@ import { requireStaff } from "./staff.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { migrationRoutes } from "./routes/migrations.ts";
+import { staffRoutes } from "./routes/staff.ts";
+import { userLookupRoutes } from "./routes/users.ts";
 
 const config = loadConfig(z.object({ ...DatabaseSettings, ...ClerkSessionSettings, ...HttpSettings }));
 
@@ -36,6 +38,8 @@ staffOnly.use("*", requireStaff);
 staffOnly.route("/audit", auditRoutes);
 staffOnly.route("/jobs", jobRoutes);
 staffOnly.route("/migrations", migrationRoutes);
+staffOnly.route("/staff", staffRoutes);
+staffOnly.route("/users", userLookupRoutes);
 app.route("/", staffOnly);
 
 serve(app);
