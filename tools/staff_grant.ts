@@ -40,7 +40,9 @@ if (!ROLES.includes(role)) fail(`the role must be one of ${ROLES.join(", ")}, no
 
 const operator = parsed.values.operator ?? Deno.env.get("USER") ?? Deno.env.get("LOGNAME");
 if (!operator) fail("name the operator with --operator NAME (no OS user was found)");
-if (!OPERATOR.test(operator)) fail(`--operator must be a plain name (letters, digits, . _ -), not ${operator}`);
+if (!OPERATOR.test(operator)) {
+  fail(`--operator must be a plain name (letters, digits, . _ -), not ${operator}`);
+}
 
 const url = parsed.values["db-url"] || Deno.env.get("SUPABASE_DB_URL");
 if (!url) fail(`give --db-url (or SUPABASE_DB_URL)\n${USAGE}`);
@@ -60,7 +62,9 @@ try {
   console.log(`${row.user_id}: ${change} on ${maskUrl(url)}; audited as user.role.changed by ${actor}`);
 } catch (error) {
   const problem = error as { message?: string; hint?: string; code?: string };
-  if (problem.code === "42883") fail("the database has no private.set_staff_role(): apply the migrations first");
+  if (problem.code === "42883") {
+    fail("the database has no private.set_staff_role(): apply the migrations first");
+  }
   fail(problem.message ?? String(error));
 } finally {
   await sql.end({ timeout: 5 });
