@@ -20,6 +20,7 @@ import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { adminSql, createUser, randomUserId } from "./_support/db.ts";
 import { bearer } from "./_support/auth.ts";
 import { FUNCTIONS_URL, ROOT } from "./_support/env.ts";
+import { isCurrent } from "../tools/gen_console_assets.ts";
 
 const CONSOLE = `${FUNCTIONS_URL}/console/`;
 const SHOTS = `${ROOT}${Deno.env.get("CONSOLE_SCREENSHOTS") || ".local/test-results/console"}`;
@@ -165,6 +166,10 @@ async function createRequest(
   await page.waitForSelector("#request-actions");
   return decodeURIComponent(await page.evaluate(() => location.hash.split("/")[2]));
 }
+
+Deno.test("console: assets.ts is current with static/ (run tools/gen_console_assets.ts after editing static/)", async () => {
+  assert(await isCurrent(), "supabase/functions/console/assets.ts is stale");
+});
 
 browserTest(
   "console: the page and its sign-in settings carry a strict CSP, nosniff and no referrer",

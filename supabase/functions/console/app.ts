@@ -1,6 +1,6 @@
 /**
- * The support console: one page (HTML, an ES module and a style sheet, served from static/ by this
- * function; no CDN, no build step) that calls the privacy and admin functions with the staff
+ * The support console: one page (HTML, an ES module and a style sheet: the files of static/, served
+ * by this function from the generated assets.ts; no CDN, no network) that calls the privacy and admin functions with the staff
  * member's session token. This function serves files and its sign-in settings only; it holds no
  * data and needs no database: every decision is made by the endpoints the page calls.
  *
@@ -13,15 +13,8 @@ import type { MiddlewareHandler } from "hono";
 import { createFunctionApp } from "../_shared/http.ts";
 import type { ConsoleConfig, SignIn } from "./config.ts";
 import { signInFrom } from "./config.ts";
-
-const STATIC_DIR = new URL("./static/", import.meta.url);
-
-/** The files the page is made of, read once per isolate (bundled with `static_files`, config.toml). */
-const FILES: Record<string, { file: string; type: string }> = {
-  "/": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
-  "/app.css": { file: "app.css", type: "text/css; charset=utf-8" },
-};
+// The files of static/, as a module every deploy path bundles (tools/gen_console_assets.ts).
+import { CONSOLE_ASSETS } from "./assets.ts";
 
 const CLERK_CHALLENGES = "https://challenges.cloudflare.com";
 
@@ -58,12 +51,9 @@ function securityHeaders(policy: string): MiddlewareHandler {
   };
 }
 
-export async function createConsoleApp(config: ConsoleConfig) {
+export function createConsoleApp(config: ConsoleConfig) {
   const signIn = signInFrom(config);
-  const files = new Map<string, { body: string; type: string }>();
-  for (const [path, { file, type }] of Object.entries(FILES)) {
-    files.set(path, { body: await Deno.readTextFile(new URL(file, STATIC_DIR)), type });
-  }
+  const files = new Map(Object.entries(CONSOLE_ASSETS));
 
   const app = createFunctionApp("console", { corsOrigins: [], maxBodyBytes: config.MAX_BODY_BYTES });
   app.use("*", securityHeaders(contentSecurityPolicy(signIn)));

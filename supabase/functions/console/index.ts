@@ -10,6 +10,6 @@ import { serve } from "../_shared/http.ts";
 import { loadConsoleConfig } from "./config.ts";
 import { createConsoleApp } from "./app.ts";
 
-export const app = await createConsoleApp(loadConsoleConfig());
+export const app = createConsoleApp(loadConsoleConfig());
 
 serve(app);
