@@ -54,6 +54,13 @@ function show(...children) {
   showIf(generation, ...children);
 }
 
+/** Replaces an element's children, unless another view started meanwhile. */
+function fill(token, el, ...children) {
+  if (token !== generation) return;
+  el.replaceChildren();
+  append(el, children);
+}
+
 function showIf(token, ...children) {
   if (token !== generation) return;
   const el = main();
@@ -335,7 +342,10 @@ async function viewQueue() {
       )
       : null,
   );
-  showIf(token, h("h2", {}, "DSAR queue"), form, h("p", { class: "muted" }, "Loading…"));
+  // The form is shown once; results go below it (re-attaching it would take the focus from a field
+  // someone is typing in).
+  const results = h("div", { id: "queue-results" }, h("p", { class: "muted" }, "Loading…"));
+  showIf(token, h("h2", {}, "DSAR queue"), form, results);
   try {
     const cursor = queueState.cursors.at(-1);
     const page = await api("privacy", `/requests${query({ ...filters, limit: 50, cursor })}`);
@@ -372,10 +382,9 @@ async function viewQueue() {
         }, "Next page")
         : null,
     );
-    showIf(
+    fill(
       token,
-      h("h2", {}, "DSAR queue"),
-      form,
+      results,
       rows.length === 0 ? h("p", { class: "muted" }, "No requests match.") : table(
         ["Status", "Kind", "Subject", "Received", "Due", "Days left", ""],
         rows,
@@ -385,7 +394,7 @@ async function viewQueue() {
       pager,
     );
   } catch (error) {
-    showIf(token, h("h2", {}, "DSAR queue"), form, errorBox(error));
+    fill(token, results, errorBox(error));
   }
 }
 
@@ -403,12 +412,20 @@ async function runDue() {
   }
 }
 
+/** Per-table counts: a number (export), or {rows, action} (erasure: delete, cascade or retain). */
 function countsTable(counts) {
   const entries = Object.entries(counts ?? {});
   if (entries.length === 0) return h("p", { class: "muted" }, "—");
+  const detailed = entries.some(([, value]) => typeof value === "object" && value !== null);
   return table(
-    ["Table", "Rows"],
-    entries.map(([name, n]) => [h("span", { class: "mono" }, name), String(n)]),
+    detailed ? ["Table", "Rows", "Action"] : ["Table", "Rows"],
+    entries.map(([name, value]) => {
+      const cells = [h("span", { class: "mono" }, name)];
+      if (typeof value === "object" && value !== null) {
+        cells.push(String(value.rows ?? "—"), String(value.action ?? "—"));
+      } else cells.push(String(value), ...(detailed ? ["—"] : []));
+      return cells;
+    }),
   );
 }
 
@@ -741,7 +758,8 @@ async function viewAudit() {
       "Verify chain",
     ),
   );
-  showIf(token, h("h2", {}, "Audit log"), form, verifyOut, h("p", { class: "muted" }, "Loading…"));
+  const results = h("div", { id: "audit-results" }, h("p", { class: "muted" }, "Loading…"));
+  showIf(token, h("h2", {}, "Audit log"), form, verifyOut, results);
   try {
     const page = await api("admin", `/audit${query({ ...f, limit: 25, cursor: auditState.cursors.at(-1) })}`);
     const detail = h("div", { id: "audit-detail" });
@@ -770,11 +788,9 @@ async function viewAudit() {
           ),
       }, "Details"),
     ]);
-    showIf(
+    fill(
       token,
-      h("h2", {}, "Audit log"),
-      form,
-      verifyOut,
+      results,
       rows.length === 0
         ? h("p", { class: "muted" }, "No entries match.")
         : table(["Time", "Actor", "Kind", "Action", "Target", ""], rows),
@@ -799,7 +815,7 @@ async function viewAudit() {
       detail,
     );
   } catch (error) {
-    showIf(token, h("h2", {}, "Audit log"), form, verifyOut, errorBox(error));
+    fill(token, results, errorBox(error));
   }
 }
 
