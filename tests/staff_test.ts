@@ -129,7 +129,7 @@ dbTest(
     const found = byEmail.json.data.find((row: { user_id: string }) => row.user_id === id);
     assertEquals(found.email, email);
     // Each project insert leaves a history event (the history trigger).
-  assertEquals([found.projects, found.tabs, found.history], [2, 0, 2]);
+    assertEquals([found.projects, found.tabs, found.history], [2, 0, 2]);
     assertEquals(found.open_requests.map((r: { kind: string; status: string }) => [r.kind, r.status]), [[
       "export",
       "received",
