@@ -10,7 +10,7 @@ import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { adminSql, createUser, randomUserId } from "./_support/db.ts";
 import { bearer } from "./_support/auth.ts";
 import { call } from "./_support/http.ts";
-import { DB_URL, ROOT } from "./_support/env.ts";
+import { DB_URL, GATEWAY_URL, ROOT } from "./_support/env.ts";
 import { frontendApiHost, loadConsoleConfig, signInFrom } from "../supabase/functions/console/config.ts";
 import { contentSecurityPolicy } from "../supabase/functions/console/app.ts";
 
@@ -261,3 +261,28 @@ Deno.test("console settings: the Frontend API host comes from the publishable ke
   });
   assertEquals(signInFrom(both).mode, "clerk");
 });
+
+dbTest(
+  "dev sign-in stand-in (local gateway only): lists the seeded users, mints a 60 s token, refuses what is not a Clerk id",
+  async () => {
+    const url = `${GATEWAY_URL}/clerk/dev/sign-in`;
+    const listed = await (await fetch(url)).json();
+    assert(listed.users.some((user: { user_id: string }) => user.user_id === "user_seedDemoSupport"));
+    for (const body of ['{"user_id":"nope"}', "{}", "not json", '{"user_id":"user_a\\u0000"}']) {
+      const refused = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      await refused.body?.cancel();
+      assertEquals(refused.status, 400, body);
+    }
+    const user = await createUser("user", "sfd");
+    const minted = await (await fetch(url, { method: "POST", body: JSON.stringify({ user_id: user }) }))
+      .json();
+    assertEquals(minted.expires_in, 60);
+    const me = await call("api", "/me", { headers: { authorization: `Bearer ${minted.token}` } });
+    assertEquals(me.status, 200);
+    assertEquals(me.json.id, user);
+  },
+);

@@ -3,7 +3,7 @@
 begin;
 set search_path = public, extensions, tests;
 
-select plan(28);
+select plan(29);
 
 -- Structure: both in the unexposed private schema, definer, empty search_path, API role: authenticated only.
 select ok(
@@ -19,6 +19,23 @@ select ok(
   and not has_function_privilege('anon', 'private.staff_members()', 'execute'),
   'only authenticated (checked inside) may call them through an API role');
 select has_index('public', 'users', 'users_email_lower_prefix_idx', 'email prefix index');
+-- The range the lookup uses is served by the index (seq scans off: the test table is tiny).
+create function pg_temp.plan_of(query text) returns text language plpgsql as $f$
+declare
+  line text;
+  plan text := '';
+begin
+  for line in execute 'explain ' || query loop plan := plan || line || ' '; end loop;
+  return plan;
+end;
+$f$;
+set local enable_seqscan = off;
+select ok(
+  pg_temp.plan_of($$ select u.id from public.users u
+    where lower(u.email) operator(pg_catalog.~>=~) 'ada' and lower(u.email) operator(pg_catalog.~<~) ('ada' || chr(1114111)) $$)
+    ~ 'users_email_lower_prefix_idx',
+  'the email prefix range is an index scan on lower(email) text_pattern_ops');
+reset enable_seqscan;
 
 -- Fixtures: one admin only (the others demoted inside this transaction), a support, two users.
 update public.users set role = 'user' where role = 'admin';
