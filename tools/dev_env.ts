@@ -8,7 +8,7 @@
  * GATEWAY_PORT):
  *   eval "$(bash tools/run.sh deno run -A tools/dev_env.ts --port "$TEST_GATEWAY_PORT")"
  */
-import { DEV_APP_ORIGIN, DEV_DIR } from "./dev_issuer.ts";
+import { DEV_APP_ORIGIN, DEV_DIR, DEV_SIGN_IN_PATH } from "./dev_issuer.ts";
 import { dbUrl, port as settingPort, takeOption } from "./settings.ts";
 
 /** The webhook signing secret of the local stack, created once in .local/dev. */
@@ -38,6 +38,8 @@ export async function developmentEnvironment(port: number): Promise<Record<strin
     CLERK_AUTHORIZED_PARTIES: () => DEV_APP_ORIGIN,
     CORS_ORIGINS: () => DEV_APP_ORIGIN,
     CLERK_WEBHOOK_SIGNING_SECRET: devWebhookSecret,
+    // The console's sign-in stand-in, served by the gateway beside the dev issuer.
+    CONSOLE_DEV_SIGN_IN_URL: () => `http://127.0.0.1:${port}${DEV_SIGN_IN_PATH}`,
   };
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(defaults)) env[name] = Deno.env.get(name) || await value();

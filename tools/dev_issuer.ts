@@ -95,3 +95,40 @@ export async function mintSessionToken(sub: string | undefined, options: MintOpt
 export function foreignKey(): Promise<StoredKey> {
   return createKey();
 }
+
+/** Where the gateway serves the console's sign-in stand-in, below the dev issuer. */
+export const DEV_SIGN_IN_PATH = "/clerk/dev/sign-in";
+
+/** The seeded users (supabase/seed.sql) the stand-in offers to pick from; any Clerk id may be typed. */
+export const DEV_SEEDED_USERS = [
+  { user_id: "user_seedDemoSupport", label: "Demo Support (support)" },
+  { user_id: "user_seedDemoAdmin", label: "Demo Admin (admin)" },
+  { user_id: "user_seedDemoOwner", label: "Demo Owner (user)" },
+];
+
+/**
+ * The console's sign-in stand-in (development and tests only): GET lists the seeded users, POST
+ * {"user_id": "user_…"} answers a fresh Clerk-shaped session token that lives 60 s like Clerk's, so
+ * the page fetches one per call exactly as it calls Clerk's `getToken()`.
+ */
+export async function devSignIn(request: Request, issuer: string): Promise<Response> {
+  const headers = { "cache-control": "no-store" };
+  if (request.method === "GET") return Response.json({ users: DEV_SEEDED_USERS }, { headers });
+  if (request.method !== "POST") {
+    return Response.json({ title: "Method Not Allowed", status: 405 }, { status: 405 });
+  }
+  let userId: unknown;
+  try {
+    userId = (await request.json())?.user_id;
+  } catch {
+    userId = undefined;
+  }
+  if (typeof userId !== "string" || !/^user_[A-Za-z0-9]{1,64}$/.test(userId)) {
+    return Response.json({ title: "Bad Request", status: 400, detail: "user_id must be a Clerk user id" }, {
+      status: 400,
+      headers,
+    });
+  }
+  const token = await mintSessionToken(userId, { issuer, expiresIn: 60 });
+  return Response.json({ token, expires_in: 60 }, { headers });
+}

@@ -4,6 +4,8 @@
  * and the dev issuer's JWKS at /clerk/.well-known/jwks.json. Stands in for
  * `supabase functions serve`, which needs Docker.
  *
+ * and the console's sign-in stand-in at /clerk/dev/sign-in (docs/CONSOLE.md).
+ *
  *   bash tools/run.sh deno run -A tools/gateway.ts [--port <port>] [--watch]
  *
  * Port: --port, else GATEWAY_PORT (tools/lib.sh). Each function module exports its Hono app; the
@@ -16,8 +18,8 @@
  * it exits with status 75 when a file under supabase/functions/ or tools/ changes, and
  * tools/dev.sh starts it again.
  */
-import { devJwks, devKey } from "./dev_issuer.ts";
-import { developmentEnvironment } from "./dev_env.ts";
+import { DEV_SIGN_IN_PATH, devJwks, devKey, devSignIn } from "./dev_issuer.ts";
+import { developmentEnvironment, devIssuer } from "./dev_env.ts";
 import { fail, port as settingPort, takeOption } from "./settings.ts";
 import { ConfigError } from "../supabase/functions/_shared/config.ts";
 
@@ -98,6 +100,7 @@ const handler = async (request: Request) => {
   if (url.pathname === "/clerk/.well-known/jwks.json") {
     return Response.json(await devJwks(), { headers: { "cache-control": "public, max-age=300" } });
   }
+  if (url.pathname === DEV_SIGN_IN_PATH) return devSignIn(request, devIssuer(port));
   const match = FUNCTION_PATH.exec(url.pathname);
   const fetchHandler = match && handlers.get(match[1]);
   if (!match || !fetchHandler) {

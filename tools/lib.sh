@@ -48,7 +48,8 @@ PGLOG_FILE="$PG_CLUSTER_DIR/postgres.log"
 PG_VERSION=15
 PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 LOCAL_DB_URL="postgresql://postgres:postgres@127.0.0.1:$PG_PORT/postgres"
-DEBIAN_PACKAGES="postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl"
+# chromium: the browser tests of the support console (tests/console_test.ts, puppeteer-core drives it).
+DEBIAN_PACKAGES="postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl chromium"
 
 export PATH="$ROOT/node_modules/.bin:$PATH"
 # The Supabase CLI and Deno read these; keep their caches inside the project tree.
@@ -86,7 +87,8 @@ have_debian_packages() {
   [ -x "$PG_BIN/initdb" ] && [ -x /usr/bin/pg_prove ] \
     && [ -f "/usr/share/postgresql/$PG_VERSION/extension/pg_cron.control" ] \
     && [ -f "/usr/share/postgresql/$PG_VERSION/extension/pgtap.control" ] \
-    && [ -f "/usr/share/postgresql/$PG_VERSION/extension/plpgsql_check.control" ]
+    && [ -f "/usr/share/postgresql/$PG_VERSION/extension/plpgsql_check.control" ] \
+    && [ -x /usr/bin/chromium ]
 }
 
 ensure_debian_packages() {

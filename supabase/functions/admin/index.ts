@@ -29,6 +29,8 @@ import { migrationRoutes } from "./routes/migrations.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { alertRoutes, dispatchRoutes } from "./routes/alerts.ts";
 import { bearerToken, staffOrSecret } from "./machine_auth.ts";
+import { staffRoutes } from "./routes/staff.ts";
+import { userLookupRoutes } from "./routes/users.ts";
 
 const config = loadConfig(
   z.object({ ...DatabaseSettings, ...ClerkSessionSettings, ...HttpSettings, ...OperationsSettings }),
@@ -80,6 +82,8 @@ staffOnly.route("/audit", auditRoutes);
 staffOnly.route("/jobs", jobRoutes);
 staffOnly.route("/migrations", migrationRoutes);
 staffOnly.route("/alerts", alertRoutes);
+staffOnly.route("/staff", staffRoutes);
+staffOnly.route("/users", userLookupRoutes);
 app.route("/", staffOnly);
 
 serve(app);

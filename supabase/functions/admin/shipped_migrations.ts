@@ -52,4 +52,6 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261202110000", name: "ops_signals" },
   { version: "20261202110100", name: "ops_alerts" },
   { version: "20261202110200", name: "ops_metrics_and_dispatch" },
+  { version: "20261202120000", name: "staff_management" },
+  { version: "20261202120100", name: "staff_user_lookup" },
 ];
