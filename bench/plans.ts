@@ -39,7 +39,7 @@
  */
 import postgres from "postgres";
 import { dbUrl } from "../tools/settings.ts";
-import { configureDatabase, database } from "../supabase/functions/_shared/db.ts";
+import { configureDatabase, database, queryAsUser, withUser } from "../supabase/functions/_shared/db.ts";
 import type { UserClaims } from "../supabase/functions/_shared/db.ts";
 import { getProject, listProjects } from "../supabase/functions/api/repositories/projects.ts";
 import { listTabs, replaceTabs } from "../supabase/functions/api/repositories/tabs.ts";
@@ -712,7 +712,7 @@ from generate_series(0, ${count - 1}) as g`,
     kind: "staff",
     source: "admin/repositories/audit.ts listAuditEntries()",
     actor: "authenticated as user_seedDemoSupport (support)",
-    capture: () => listAuditEntries(support, page, { requestId: "bench-plans" }),
+    capture: () => withUser(support, (tx) => listAuditEntries(tx, page)),
   });
   const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
   const now = new Date().toISOString();
@@ -757,7 +757,11 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "list",
       source: "api/repositories/projects.ts listProjects()",
       actor: heavyActor,
-      capture: () => listProjects(heavyClaims, { statuses: ["active", "archived"], limit: 20 }),
+      capture: () =>
+        queryAsUser(
+          heavyClaims,
+          (tx) => listProjects(tx, heavy, { statuses: ["active", "archived"], limit: 20 }),
+        ),
     },
     {
       key: "projects.list.typical",
@@ -765,7 +769,11 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "list",
       source: "api/repositories/projects.ts listProjects()",
       actor: `authenticated as ${typical} (${fmt(counts.typical)} projects)`,
-      capture: () => listProjects(typicalClaims, { statuses: ["active", "archived"], limit: 20 }),
+      capture: () =>
+        queryAsUser(
+          typicalClaims,
+          (tx) => listProjects(tx, typical, { statuses: ["active", "archived"], limit: 20 }),
+        ),
     },
     {
       key: "projects.list.deep",
@@ -774,11 +782,12 @@ from generate_series(0, ${count - 1}) as g`,
       source: "api/repositories/projects.ts listProjects()",
       actor: heavyActor,
       capture: () =>
-        listProjects(heavyClaims, {
-          statuses: ["active", "archived"],
-          limit: 20,
-          after: { updatedAt: deep.updated_at, id: deep.id },
-        }),
+        queryAsUser(heavyClaims, (tx) =>
+          listProjects(tx, heavy, {
+            statuses: ["active", "archived"],
+            limit: 20,
+            after: { updatedAt: deep.updated_at, id: deep.id },
+          })),
     },
     {
       key: "projects.get",
@@ -786,7 +795,7 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "point",
       source: "api/repositories/projects.ts getProject()",
       actor: heavyActor,
-      capture: () => getProject(heavyClaims, pointProject.id),
+      capture: () => queryAsUser(heavyClaims, (tx) => getProject(tx, heavy, pointProject.id)),
     },
     {
       key: "tabs.list",
@@ -794,7 +803,7 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "list",
       source: "api/repositories/tabs.ts listTabs()",
       actor: heavyActor,
-      capture: () => listTabs(heavyClaims, tabsProject.id),
+      capture: () => withUser(heavyClaims, (tx) => listTabs(tx, heavyClaims, tabsProject.id)),
       ownerSetup: [listFixture.setup],
       sharedSetup: true,
       note: `setup (untimed, as the owner, once; each run in a savepoint): ${listFixture.note}`,
@@ -805,7 +814,11 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "sync",
       source: "api/repositories/tabs.ts replaceTabs()",
       actor: heavyActor,
-      capture: () => replaceTabs(heavyClaims, syncProject.id, syncProject.version, incoming),
+      capture: () =>
+        withUser(
+          heavyClaims,
+          (tx) => replaceTabs(tx, heavyClaims, syncProject.id, syncProject.version, incoming),
+        ),
       // Not shared: writes in savepoints would pile up subtransactions in one long transaction.
       ownerSetup: [syncFixture.setup],
       note: `setup (untimed, as the owner, each run): ${syncFixture.note}; If-Match version current`,
@@ -816,7 +829,7 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "history",
       source: "api/repositories/history.ts listHistory()",
       actor: heavyActor,
-      capture: () => listHistory(heavyClaims, historyProject.id, 20),
+      capture: () => queryAsUser(heavyClaims, (tx) => listHistory(tx, heavy, historyProject.id, 20)),
     },
     {
       key: "history.page.long",
@@ -824,7 +837,7 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "history",
       source: "api/repositories/history.ts listHistory()",
       actor: heavyActor,
-      capture: () => listHistory(heavyClaims, longHistoryProject.id, 20),
+      capture: () => queryAsUser(heavyClaims, (tx) => listHistory(tx, heavy, longHistoryProject.id, 20)),
       ownerSetup: [{
         text: `insert into public.workspace_history (project_id, user_id, tab_id, action, diff, changed_at)
 select $1::uuid, $2, null, 'tab.moved', jsonb_build_object('from', g % 20, 'to', (g + 1) % 20),
@@ -860,7 +873,7 @@ from generate_series(1, ${LONG_HISTORY}) as g`,
       kind: "export",
       source: "privacy/repositories/requests.ts createRequest() -> privacy.create_request -> execute_export",
       actor: heavyActor.replace("authenticated as", "authenticated as the subject"),
-      capture: () => createRequest({ kind: "user", claims: heavyClaims }, { kind: "export" }),
+      capture: () => queryAsUser(heavyClaims, (tx) => createRequest(tx, { kind: "export" })),
     },
     ...jobs.map((job): Scenario => ({
       key: `job.${job.name}`,

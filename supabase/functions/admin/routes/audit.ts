@@ -7,7 +7,8 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { bigintPart, decodeCursor, encodeCursor, instantPart, takePage } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
 import { AuditListQuery, VerifyQuery } from "../schemas.ts";
-import { listAuditEntries, verifyAuditChain } from "../repositories/audit.ts";
+import { withUser } from "../../_shared/db.ts";
+import { listAuditEntries, VERIFY_CONTEXT, verifyAuditChain } from "../repositories/audit.ts";
 import type { AuditFilter } from "../repositories/audit.ts";
 
 function toFilter(query: AuditListQuery): AuditFilter {
@@ -30,11 +31,12 @@ export const auditRoutes = new Hono<SessionEnv>()
   .get("/", validate("query", AuditListQuery), async (c) => {
     const query = c.req.valid("query");
     const after = query.cursor ? decodeCursor(query.cursor, [instantPart, bigintPart]) : undefined;
-    const rows = await listAuditEntries(
-      c.get("claims"),
-      { filter: toFilter(query), limit: query.limit, after: after && { occurredAt: after[0], id: after[1] } },
-      { requestId: c.get("requestId") },
-    );
+    const page = {
+      filter: toFilter(query),
+      limit: query.limit,
+      after: after && { occurredAt: after[0], id: after[1] },
+    };
+    const rows = await withUser(c.get("claims"), (tx) => listAuditEntries(tx, page));
     const { items, hasMore } = takePage(rows, query.limit);
     const last = items.at(-1);
     return c.json({
@@ -45,11 +47,8 @@ export const auditRoutes = new Hono<SessionEnv>()
   .get("/verify", validate("query", VerifyQuery), async (c) => {
     const query = c.req.valid("query");
     const started = performance.now();
-    const result = await verifyAuditChain(
-      c.get("claims"),
-      { afterId: query.after_id, hash: query.hash },
-      { requestId: c.get("requestId") },
-    );
+    const scope = { afterId: query.after_id, hash: query.hash };
+    const result = await withUser(c.get("claims"), (tx) => verifyAuditChain(tx, scope), VERIFY_CONTEXT);
     return c.json({
       ok: result.ok,
       entries_checked: Number(result.checked),

@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { validate } from "../../_shared/validation.ts";
+import { queryAsUser } from "../../_shared/db.ts";
 import { listJobHealth } from "../repositories/jobs.ts";
 import type { JobHealthRow } from "../repositories/jobs.ts";
 
@@ -58,7 +59,7 @@ export function presentJob(job: JobHealthRow) {
 
 export const jobRoutes = new Hono<SessionEnv>()
   .get("/", validate("query", NoQuery), async (c) => {
-    const rows = await listJobHealth(c.get("claims"), { requestId: c.get("requestId") });
+    const rows = await queryAsUser(c.get("claims"), listJobHealth);
     const data = rows.map(presentJob);
     return c.json({ healthy: data.every((job) => job.problems.length === 0), data });
   });

@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { validate } from "../../_shared/validation.ts";
+import { queryAsUser } from "../../_shared/db.ts";
 import { listAppliedMigrations } from "../repositories/migrations.ts";
 import type { AppliedMigrationRow } from "../repositories/migrations.ts";
 import { SHIPPED_MIGRATIONS } from "../shipped_migrations.ts";
@@ -63,6 +64,6 @@ export function compareMigrations(
 
 export const migrationRoutes = new Hono<SessionEnv>()
   .get("/", validate("query", NoQuery), async (c) => {
-    const applied = await listAppliedMigrations(c.get("claims"), { requestId: c.get("requestId") });
+    const applied = await queryAsUser(c.get("claims"), listAppliedMigrations);
     return c.json(compareMigrations(SHIPPED_MIGRATIONS, applied));
   });

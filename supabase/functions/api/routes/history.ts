@@ -4,6 +4,7 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { notFound } from "../../_shared/errors.ts";
 import { bigintPart, decodeCursor, encodeCursor, takePage } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
+import { queryAsUser } from "../../_shared/db.ts";
 import { PageQuery, ProjectIdParam } from "../schemas.ts";
 import { listHistory } from "../repositories/history.ts";
 
@@ -11,7 +12,11 @@ export const historyRoutes = new Hono<SessionEnv>()
   .get("/:id/history", validate("param", ProjectIdParam), validate("query", PageQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const beforeId = cursor ? decodeCursor(cursor, [bigintPart])[0] : undefined;
-    const rows = await listHistory(c.get("claims"), c.req.valid("param").id, limit, beforeId);
+    const claims = c.get("claims");
+    const rows = await queryAsUser(
+      claims,
+      (tx) => listHistory(tx, claims.sub, c.req.valid("param").id, limit, beforeId),
+    );
     if (rows.length === 0) throw notFound("project");
     const events = rows.filter((row) => row.id !== null);
     const { items, hasMore } = takePage(events, limit);

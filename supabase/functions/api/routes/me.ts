@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { validate } from "../../_shared/validation.ts";
+import { withUser } from "../../_shared/db.ts";
 import { UpdateMeBody } from "../schemas.ts";
 import { findOrProvisionMe, updateMe } from "../repositories/users.ts";
 import { profileFromClaims } from "../profile.ts";
@@ -9,9 +10,12 @@ import { profileFromClaims } from "../profile.ts";
 export const meRoutes = new Hono<SessionEnv>()
   .get("/", async (c) => {
     const claims = c.get("claims");
-    return c.json(await findOrProvisionMe(claims, profileFromClaims(claims)));
+    return c.json(
+      await withUser(claims, (tx) => findOrProvisionMe(tx, claims.sub, profileFromClaims(claims))),
+    );
   })
   .patch("/", validate("json", UpdateMeBody), async (c) => {
     const claims = c.get("claims");
-    return c.json(await updateMe(claims, profileFromClaims(claims), c.req.valid("json")));
+    const patch = c.req.valid("json");
+    return c.json(await withUser(claims, (tx) => updateMe(tx, claims.sub, profileFromClaims(claims), patch)));
   });

@@ -4,6 +4,7 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { HttpError, notFound } from "../../_shared/errors.ts";
 import { decodeCursor, encodeCursor, instantPart, takePage, uuidPart } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
+import { queryAsUser, withUser } from "../../_shared/db.ts";
 import { CreateProjectBody, ProjectIdParam, ProjectListQuery, UpdateProjectBody } from "../schemas.ts";
 import {
   createProject,
@@ -29,11 +30,13 @@ export const projectRoutes = new Hono<SessionEnv>()
   .get("/", validate("query", ProjectListQuery), async (c) => {
     const { limit, cursor, status } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, [instantPart, uuidPart]) : undefined;
-    const rows = await listProjects(c.get("claims"), {
-      statuses: status ? [status] : ["active", "archived"],
-      limit,
-      after: after && { updatedAt: after[0], id: after[1] },
-    });
+    const claims = c.get("claims");
+    const rows = await queryAsUser(claims, (tx) =>
+      listProjects(tx, claims.sub, {
+        statuses: status ? [status] : ["active", "archived"],
+        limit,
+        after: after && { updatedAt: after[0], id: after[1] },
+      }));
     const { items, hasMore } = takePage(rows, limit);
     const last = items.at(-1);
     return c.json({
@@ -43,24 +46,37 @@ export const projectRoutes = new Hono<SessionEnv>()
   })
   .post("/", validate("json", CreateProjectBody), async (c) => {
     const claims = c.get("claims");
-    const project = await createProject(claims, profileFromClaims(claims), c.req.valid("json"));
+    const body = c.req.valid("json");
+    const project = await withUser(
+      claims,
+      (tx) => createProject(tx, claims.sub, profileFromClaims(claims), body),
+    );
     c.header("location", publicUrl(`${new URL(c.req.url).pathname}/${project.id}`));
     return c.json(project, 201);
   })
   .get("/:id", validate("param", ProjectIdParam), async (c) => {
-    const project = await getProject(c.get("claims"), c.req.valid("param").id);
+    const claims = c.get("claims");
+    const [project] = await queryAsUser(claims, (tx) => getProject(tx, claims.sub, c.req.valid("param").id));
     if (!project) throw notFound("project");
     return c.json(project);
   })
   .patch("/:id", validate("param", ProjectIdParam), validate("json", UpdateProjectBody), async (c) => {
-    const outcome = await updateProject(c.get("claims"), c.req.valid("param").id, c.req.valid("json"));
+    const claims = c.get("claims");
+    const { id } = c.req.valid("param");
+    const outcome = await withUser(claims, (tx) => updateProject(tx, claims.sub, id, c.req.valid("json")));
     return c.json(changedProjectOr(outcome));
   })
   .delete("/:id", validate("param", ProjectIdParam), async (c) => {
-    if (!await softDeleteProject(c.get("claims"), c.req.valid("param").id)) throw notFound("project");
+    const claims = c.get("claims");
+    const [{ found }] = await queryAsUser(
+      claims,
+      (tx) => softDeleteProject(tx, claims.sub, c.req.valid("param").id),
+    );
+    if (!found) throw notFound("project");
     return c.body(null, 204);
   })
   .post("/:id/restore", validate("param", ProjectIdParam), async (c) => {
-    const outcome = await restoreProject(c.get("claims"), c.req.valid("param").id);
+    const claims = c.get("claims");
+    const outcome = await withUser(claims, (tx) => restoreProject(tx, claims.sub, c.req.valid("param").id));
     return c.json(changedProjectOr(outcome));
   });

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { HttpError, notFound } from "../../_shared/errors.ts";
 import { validate } from "../../_shared/validation.ts";
+import { withUser } from "../../_shared/db.ts";
 import { ProjectIdParam, ReplaceTabsBody } from "../schemas.ts";
 import { listTabs, replaceTabs } from "../repositories/tabs.ts";
 
@@ -28,7 +29,8 @@ function expectedVersion(c: Context): string {
 
 export const tabRoutes = new Hono<SessionEnv>()
   .get("/:id/tabs", validate("param", ProjectIdParam), async (c) => {
-    const list = await listTabs(c.get("claims"), c.req.valid("param").id);
+    const claims = c.get("claims");
+    const list = await withUser(claims, (tx) => listTabs(tx, claims, c.req.valid("param").id));
     if (!list) throw notFound("project");
     c.header("etag", etag(list.version));
     return c.json({ data: list.tabs, version: list.version });
@@ -42,7 +44,11 @@ export const tabRoutes = new Hono<SessionEnv>()
       kind: tab.kind,
       metadata: tab.metadata ?? {},
     }));
-    const outcome = await replaceTabs(c.get("claims"), c.req.valid("param").id, version, tabs);
+    const claims = c.get("claims");
+    const outcome = await withUser(
+      claims,
+      (tx) => replaceTabs(tx, claims, c.req.valid("param").id, version, tabs),
+    );
     if (outcome.kind === "not_found") throw notFound("project");
     if (outcome.kind === "version_mismatch") {
       throw new HttpError(

@@ -5,11 +5,12 @@ import { forbidden } from "../../_shared/errors.ts";
 import { validate } from "../../_shared/validation.ts";
 import { EmptyQuery } from "../schemas.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
+import { queryAs } from "../caller.ts";
 import { readDataMap } from "../repositories/data_map.ts";
 
 export const dataMapRoutes = new Hono<SessionEnv>()
   .get("/", rateLimit("read"), validate("query", EmptyQuery), async (c) => {
-    const map = await readDataMap(userCaller(c));
+    const [map] = await queryAs(userCaller(c), readDataMap);
     if (!map.staff) throw forbidden("staff only");
     return c.json({ data: map.tables });
   });

@@ -15,7 +15,7 @@ import { parseJsonBody, readBodyText } from "../../_shared/body.ts";
 import { log } from "../../_shared/log.ts";
 import { RunErasuresBody } from "../schemas.ts";
 import type { ClerkBackend } from "../clerk_backend.ts";
-import type { Caller } from "../repositories/caller.ts";
+import { type Caller, queryAs } from "../caller.ts";
 import { pendingClerkDeletions, recordClerkDeletion, runDueErasures } from "../repositories/erasures.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
 
@@ -54,7 +54,7 @@ export function erasureRoutes(options: ErasureRouteOptions) {
         throw unauthorized("the runner secret is not valid");
       }
       c.set("actor", RUNNER_ACTOR);
-      caller = { kind: "service", actor: RUNNER_ACTOR, requestId: c.get("requestId") };
+      caller = { kind: "service", actor: RUNNER_ACTOR };
     } else {
       await options.requireSession(c, () => Promise.resolve());
       await changeLimit(c, () => Promise.resolve());
@@ -64,24 +64,23 @@ export function erasureRoutes(options: ErasureRouteOptions) {
     // An empty body means the defaults.
     const body = RunErasuresBody.parse(parseJsonBody(await readBodyText(c), { empty: {} }));
 
-    const erasures = await runDueErasures(caller, body.max_requests);
+    const [{ result: erasures }] = await queryAs(caller, (tx) => runDueErasures(tx, body.max_requests));
+    const pendingDeletions = () => queryAs(caller, (tx) => pendingClerkDeletions(tx, CLERK_BATCH));
     const clerk = { configured: options.clerk !== undefined, deleted: 0, failed: 0, pending: 0 };
     if (!options.clerk) {
-      clerk.pending = (await pendingClerkDeletions(caller, CLERK_BATCH)).length;
+      clerk.pending = (await pendingDeletions()).length;
       return c.json({ erasures, clerk });
     }
     // Never-tried deletions come first (the database orders them so); each one is tried at most
     // once per run, and a run makes at most CLERK_BATCH * CLERK_BATCHES calls.
     const attempted = new Set<string>();
     for (let batch = 0; batch < CLERK_BATCHES; batch++) {
-      const pending = (await pendingClerkDeletions(caller, CLERK_BATCH)).filter((p) =>
-        !attempted.has(p.request_id)
-      );
+      const pending = (await pendingDeletions()).filter((p) => !attempted.has(p.request_id));
       if (pending.length === 0) break;
       for (const { request_id, subject_user_id } of pending) {
         attempted.add(request_id);
         const outcome = await options.clerk.deleteUser(subject_user_id);
-        await recordClerkDeletion(caller, request_id, outcome.done, outcome.status);
+        await queryAs(caller, (tx) => recordClerkDeletion(tx, request_id, outcome.done, outcome.status));
         if (outcome.done) clerk.deleted++;
         else clerk.failed++;
         log.info("clerk user deletion", {
@@ -93,7 +92,7 @@ export function erasureRoutes(options: ErasureRouteOptions) {
         });
       }
     }
-    clerk.pending = (await pendingClerkDeletions(caller, CLERK_BATCH)).length;
+    clerk.pending = (await pendingDeletions()).length;
     return c.json({ erasures, clerk });
   });
 }

@@ -11,6 +11,7 @@ import { validate } from "../../_shared/validation.ts";
 import type { Row } from "../../_shared/db.ts";
 import { CreateRequestBody, EmptyQuery, ListRequestsQuery, RequestIdParam } from "../schemas.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
+import { queryAs } from "../caller.ts";
 import {
   approveRequest,
   cancelRequest,
@@ -41,20 +42,22 @@ function requestsPath(url: string, id?: string): string {
 
 export const requestRoutes = new Hono<SessionEnv>()
   .post("/", rateLimit("create"), validate("json", CreateRequestBody), async (c) => {
-    const row = await createRequest(userCaller(c), c.req.valid("json"));
+    const body = c.req.valid("json");
+    const [row] = await queryAs(userCaller(c), (tx) => createRequest(tx, body));
     c.header("location", requestsPath(c.req.url, row.id));
     return c.json(present(row, requestsPath(c.req.url)), 201);
   })
   .get("/", rateLimit("read"), validate("query", ListRequestsQuery), async (c) => {
     const query = c.req.valid("query");
     const after = query.cursor ? decodeCursor(query.cursor, [instantPart, uuidPart]) : undefined;
-    const rows = await listRequests(userCaller(c), {
-      subjectUserId: query.subject_user_id,
-      kind: query.kind,
-      status: query.status,
-      limit: query.limit,
-      after: after && { receivedAt: after[0], id: after[1] },
-    });
+    const rows = await queryAs(userCaller(c), (tx) =>
+      listRequests(tx, {
+        subjectUserId: query.subject_user_id,
+        kind: query.kind,
+        status: query.status,
+        limit: query.limit,
+        after: after && { receivedAt: after[0], id: after[1] },
+      }));
     const { items, hasMore } = takePage(rows, query.limit);
     const last = items.at(-1);
     const base = requestsPath(c.req.url);
@@ -69,17 +72,17 @@ export const requestRoutes = new Hono<SessionEnv>()
     validate("param", RequestIdParam),
     validate("query", EmptyQuery),
     async (c) => {
-      const row = await getRequest(userCaller(c), c.req.valid("param").id);
+      const [row] = await queryAs(userCaller(c), (tx) => getRequest(tx, c.req.valid("param").id));
       if (!row) throw notFound("request");
       return c.json(present(row, requestsPath(c.req.url)));
     },
   )
   .post("/:id/cancel", rateLimit("change"), validate("param", RequestIdParam), async (c) => {
-    const row = await cancelRequest(userCaller(c), c.req.valid("param").id);
+    const [row] = await queryAs(userCaller(c), (tx) => cancelRequest(tx, c.req.valid("param").id));
     return c.json(present(row, requestsPath(c.req.url)));
   })
   .post("/:id/approve", rateLimit("change"), validate("param", RequestIdParam), async (c) => {
-    const row = await approveRequest(userCaller(c), c.req.valid("param").id);
+    const [row] = await queryAs(userCaller(c), (tx) => approveRequest(tx, c.req.valid("param").id));
     return c.json(present(row, requestsPath(c.req.url)));
   })
   .get(
@@ -88,7 +91,7 @@ export const requestRoutes = new Hono<SessionEnv>()
     validate("param", RequestIdParam),
     validate("query", EmptyQuery),
     async (c) => {
-      const exported = await downloadExport(userCaller(c), c.req.valid("param").id);
+      const [exported] = await queryAs(userCaller(c), (tx) => downloadExport(tx, c.req.valid("param").id));
       return c.body(exported.document, 200, {
         "content-type": "application/json; charset=utf-8",
         "content-disposition": `attachment; filename="dsar-export-${exported.id}.json"`,
