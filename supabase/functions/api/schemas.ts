@@ -3,6 +3,7 @@
  * for the OpenAPI document (openapi.ts). Objects are strict: unknown fields are refused.
  */
 import { z } from "zod";
+import { Cursor, UuidIdParam } from "../_shared/schemas.ts";
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -14,9 +15,7 @@ const boundedObject = (maxBytes: number) =>
 
 export const ProjectStatus = z.enum(["active", "archived", "deleted"]);
 
-export const ProjectIdParam = z.strictObject({ id: z.uuid({ message: "must be a uuid" }) });
-
-export const Cursor = z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, "not a cursor from this API");
+export const ProjectIdParam = UuidIdParam;
 
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -5,15 +5,12 @@
  * ops.job_health() checks again in the database).
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { validate } from "../../_shared/validation.ts";
+import { NoQuery } from "../../_shared/schemas.ts";
 import { queryAsUser } from "../../_shared/db.ts";
 import { listJobHealth } from "../repositories/jobs.ts";
 import type { JobHealthRow } from "../repositories/jobs.ts";
-
-/** No query parameters: a misspelt filter is a 400, not an ignored one. */
-const NoQuery = z.strictObject({});
 
 /** What needs attention for one job; empty when it is healthy. */
 export function jobProblems(job: JobHealthRow): string[] {
