@@ -19,7 +19,7 @@ import { bearer } from "./_support/auth.ts";
 import { call } from "./_support/http.ts";
 import { DB_URL, DEPLOY_PG_PORT, ROOT } from "./_support/env.ts";
 import { SHIPPED_MIGRATIONS } from "../supabase/functions/admin/shipped_migrations.ts";
-import { compareMigrations } from "../supabase/functions/admin/routes/migrations.ts";
+import { compareMigrations } from "../supabase/functions/_shared/migrations.ts";
 import { jobProblems } from "../supabase/functions/admin/routes/jobs.ts";
 import type { JobHealthRow } from "../supabase/functions/admin/repositories/jobs.ts";
 import { readMigrations, renderModule } from "../tools/gen_shipped_migrations.ts";
