@@ -7,6 +7,7 @@
  *   - an admin with a Clerk session (the database checks the role; rate limited like any change).
  * Idempotent: a user Clerk no longer has (404) counts as deleted; failures are retried next run.
  */
+import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
@@ -38,9 +39,7 @@ async function digest(text: string): Promise<Uint8Array> {
 /** Constant-time comparison (of the digests, so the length of the secret does not leak either). */
 async function sameSecret(given: string, expected: string): Promise<boolean> {
   const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
-  return difference === 0;
+  return timingSafeEqual(a, b);
 }
 
 export function erasureRoutes(options: ErasureRouteOptions) {
