@@ -39,6 +39,7 @@
  * Every execution is rolled back: the data set does not drift and nothing is committed (rolled-back
  * writes leave dead rows for autovacuum, and consume audit log ids, which the sealer skips).
  */
+import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { dbUrl } from "../tools/settings.ts";
 import { configureDatabase, database, withUser } from "../supabase/functions/_shared/db.ts";
@@ -58,16 +59,25 @@ import type { DatasetPlan } from "./_data.ts";
 // ---------------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------------
-const args = [...Deno.args];
-function option(name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index < 0 ? undefined : args.splice(index, 2)[1];
-}
+// tools/bench.sh hands the same arguments to every benchmark: not strict, the others' are ignored
+// (and named below).
+const { values: options, positionals } = parseArgs({
+  args: Deno.args,
+  options: {
+    scale: { type: "string" },
+    runs: { type: "string" },
+    "max-seconds": { type: "string" },
+    only: { type: "string" },
+  },
+  strict: false,
+  allowPositionals: true,
+});
+const OWN_OPTIONS = ["scale", "runs", "max-seconds", "only"];
 function positive(name: string, fallback: number): number {
-  const raw = option(name);
+  const raw = options[name.slice(2)];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
+  if (typeof raw !== "string" || !Number.isFinite(value) || value <= 0) {
     console.error(`[bench:plans] error: ${name} needs a positive number, got ${raw}`);
     Deno.exit(2);
   }
@@ -88,7 +98,7 @@ if (SCALE < MIN_SCALE) {
 }
 const RUNS = Math.round(positive("--runs", 200));
 const MAX_SECONDS = positive("--max-seconds", 30);
-const ONLY = option("--only");
+const ONLY = typeof options.only === "string" ? options.only : undefined;
 /** Below this many timed runs a query is not cut short by --max-seconds. */
 const MIN_RUNS = 5;
 /**
@@ -96,8 +106,11 @@ const MIN_RUNS = 5;
  * executions and only then may settle on a generic plan; production connections live long.
  */
 const WARMUP_RUNS = 5;
-// tools/bench.sh hands the same arguments to every benchmark: ignore (but name) the others'.
-if (args.length > 0) console.error(`[bench:plans] ignoring arguments: ${args.join(" ")}`);
+const ignored = [
+  ...Object.keys(options).filter((name) => !OWN_OPTIONS.includes(name)).map((name) => `--${name}`),
+  ...positionals,
+];
+if (ignored.length > 0) console.error(`[bench:plans] ignoring arguments: ${ignored.join(" ")}`);
 
 const DB_URL = dbUrl();
 /** A table is large when the planner believes it holds more rows than this (pg_class.reltuples). */

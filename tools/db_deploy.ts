@@ -23,7 +23,6 @@ import {
   BACKUP_DIR,
   connect,
   maskUrl,
-  parseArgs,
   ROOT,
   runCommand,
   takeBackup,
@@ -31,6 +30,7 @@ import {
   utcStamp,
 } from "./db_backup.ts";
 import { isCurrent, readMigrations } from "./gen_shipped_migrations.ts";
+import { commandLine } from "./settings.ts";
 import { compareMigrations } from "../supabase/functions/_shared/migrations.ts";
 import type { AppliedMigration, ShippedMigration } from "../supabase/functions/_shared/migrations.ts";
 
@@ -239,21 +239,28 @@ export async function deploy(options: DeployOptions): Promise<number> {
 
 if (import.meta.main) {
   try {
-    const options = parseArgs(Deno.args, ["dry-run"]);
-    const lockTimeout = options.get("lock-timeout")?.at(-1) ?? "5s";
-    const statementTimeout = options.get("statement-timeout")?.at(-1) ?? "10min";
+    const { values: options } = commandLine({
+      "db-url": { type: "string" },
+      workdir: { type: "string" },
+      "lock-timeout": { type: "string", default: "5s" },
+      "statement-timeout": { type: "string", default: "10min" },
+      "backup-dir": { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+    });
+    const lockTimeout = options["lock-timeout"];
+    const statementTimeout = options["statement-timeout"];
     for (const [name, value] of [["lock-timeout", lockTimeout], ["statement-timeout", statementTimeout]]) {
       if (!DURATION.test(value)) throw new Error(`--${name} must look like 5s, 500ms, 10min or 1h`);
     }
-    const workdir = (options.get("workdir")?.at(-1) ?? ROOT).replace(/\/$/, "");
+    const workdir = (options.workdir ?? ROOT).replace(/\/$/, "");
     Deno.exit(
       await deploy({
         url: targetUrl(options),
         workdir,
         lockTimeout,
         statementTimeout,
-        backupDir: options.get("backup-dir")?.at(-1) ?? BACKUP_DIR,
-        dryRun: options.has("dry-run"),
+        backupDir: options["backup-dir"] ?? BACKUP_DIR,
+        dryRun: options["dry-run"],
       }),
     );
   } catch (error) {
