@@ -17,6 +17,7 @@ import { bearer } from "./_support/auth.ts";
 import { adminSql, createUser } from "./_support/db.ts";
 import { withUser } from "../supabase/functions/_shared/db.ts";
 import { createProject, getProject } from "../supabase/functions/api/repositories/projects.ts";
+import { page, Project, User } from "../supabase/functions/api/schemas.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
@@ -43,6 +44,8 @@ Deno.test({
     const sub = await createUser();
     const me = await request(api, "/api/me", { sub });
     assertEquals([me.status, me.json.id], [200, sub]);
+    // Responses have the shapes the OpenAPI document shows (the same zod schemas).
+    User.parse(me.json);
 
     const created = await request(api, "/api/projects", {
       sub,
@@ -51,7 +54,9 @@ Deno.test({
     });
     assertEquals(created.status, 201);
     assertMatch(created.headers.get("location") ?? "", new RegExp(`/projects/${created.json.id}$`));
+    Project.parse(created.json);
     const path = `/api/projects/${created.json.id}`;
+    page(Project).parse((await request(api, "/api/projects", { sub })).json);
 
     assertEquals((await request(api, path, { sub })).json.name, "In process");
     const renamed = await request(api, path, {

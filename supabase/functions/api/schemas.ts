@@ -1,6 +1,6 @@
 /**
  * Request and response schemas of the client API. The single source for validation (routes) and
- * for the OpenAPI document (openapi.ts). Objects are strict: unknown fields are refused.
+ * for the OpenAPI document (generated from the routes by _shared/openapi.ts). Objects are strict: unknown fields are refused.
  */
 import { z } from "zod";
 import { Cursor, UuidIdParam } from "../_shared/schemas.ts";

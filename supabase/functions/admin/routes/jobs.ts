@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { validate } from "../../_shared/validation.ts";
+import { documented } from "../../_shared/openapi.ts";
 import { NoQuery } from "../../_shared/schemas.ts";
 import { queryAsUser } from "../../_shared/db.ts";
 import { listJobHealth } from "../repositories/jobs.ts";
@@ -55,8 +56,16 @@ export function presentJob(job: JobHealthRow) {
 }
 
 export const jobRoutes = new Hono<SessionEnv>()
-  .get("/", validate("query", NoQuery), async (c) => {
-    const rows = await queryAsUser(c.get("claims"), listJobHealth);
-    const data = rows.map(presentJob);
-    return c.json({ healthy: data.every((job) => job.problems.length === 0), data });
-  });
+  .get(
+    "/",
+    documented({
+      summary: "Every scheduled job: schedule, last run, failures in 24 h, problems",
+      responses: { 200: "The jobs and whether all are healthy" },
+    }),
+    validate("query", NoQuery),
+    async (c) => {
+      const rows = await queryAsUser(c.get("claims"), listJobHealth);
+      const data = rows.map(presentJob);
+      return c.json({ healthy: data.every((job) => job.problems.length === 0), data });
+    },
+  );

@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { validate } from "../../_shared/validation.ts";
+import { documented } from "../../_shared/openapi.ts";
 import { NoQuery } from "../../_shared/schemas.ts";
 import { queryAsUser } from "../../_shared/db.ts";
 import { listAppliedMigrations } from "../repositories/migrations.ts";
@@ -15,7 +16,15 @@ import { SHIPPED_MIGRATIONS } from "../shipped_migrations.ts";
 import { compareMigrations } from "../../_shared/migrations.ts";
 
 export const migrationRoutes = new Hono<SessionEnv>()
-  .get("/", validate("query", NoQuery), async (c) => {
-    const applied = await queryAsUser(c.get("claims"), listAppliedMigrations);
-    return c.json(compareMigrations(SHIPPED_MIGRATIONS, applied));
-  });
+  .get(
+    "/",
+    documented({
+      summary: "Shipped migrations against the database's history: applied, pending, unknown",
+      responses: { 200: "The comparison" },
+    }),
+    validate("query", NoQuery),
+    async (c) => {
+      const applied = await queryAsUser(c.get("claims"), listAppliedMigrations);
+      return c.json(compareMigrations(SHIPPED_MIGRATIONS, applied));
+    },
+  );

@@ -9,6 +9,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
+import { documented } from "../../_shared/openapi.ts";
 import type { MiddlewareHandler } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { unauthorized } from "../../_shared/errors.ts";
@@ -45,53 +46,64 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
 export function erasureRoutes(options: ErasureRouteOptions) {
   const changeLimit = rateLimit("change");
 
-  return new Hono<SessionEnv>().post("/run", async (c) => {
-    let caller: Caller;
-    const secret = c.req.header(RUNNER_HEADER);
-    if (secret !== undefined) {
-      if (!options.runnerSecret || !(await sameSecret(secret, options.runnerSecret))) {
-        throw unauthorized("the runner secret is not valid");
+  return new Hono<SessionEnv>().post(
+    "/run",
+    documented({
+      summary: "Run due erasures, then delete the erased users at Clerk (the scheduler's secret or an admin)",
+      responses: {
+        200: "What ran: erasures and Clerk deletions",
+        401: "No valid secret or session",
+        403: "Not an admin",
+      },
+    }),
+    async (c) => {
+      let caller: Caller;
+      const secret = c.req.header(RUNNER_HEADER);
+      if (secret !== undefined) {
+        if (!options.runnerSecret || !(await sameSecret(secret, options.runnerSecret))) {
+          throw unauthorized("the runner secret is not valid");
+        }
+        c.set("actor", RUNNER_ACTOR);
+        caller = { kind: "service", actor: RUNNER_ACTOR };
+      } else {
+        await options.requireSession(c, () => Promise.resolve());
+        await changeLimit(c, () => Promise.resolve());
+        caller = userCaller(c);
       }
-      c.set("actor", RUNNER_ACTOR);
-      caller = { kind: "service", actor: RUNNER_ACTOR };
-    } else {
-      await options.requireSession(c, () => Promise.resolve());
-      await changeLimit(c, () => Promise.resolve());
-      caller = userCaller(c);
-    }
 
-    // An empty body means the defaults.
-    const body = RunErasuresBody.parse(parseJsonBody(await readBodyText(c), { empty: {} }));
+      // An empty body means the defaults.
+      const body = RunErasuresBody.parse(parseJsonBody(await readBodyText(c), { empty: {} }));
 
-    const [{ result: erasures }] = await queryAs(caller, (tx) => runDueErasures(tx, body.max_requests));
-    const pendingDeletions = () => queryAs(caller, (tx) => pendingClerkDeletions(tx, CLERK_BATCH));
-    const clerk = { configured: options.clerk !== undefined, deleted: 0, failed: 0, pending: 0 };
-    if (!options.clerk) {
+      const [{ result: erasures }] = await queryAs(caller, (tx) => runDueErasures(tx, body.max_requests));
+      const pendingDeletions = () => queryAs(caller, (tx) => pendingClerkDeletions(tx, CLERK_BATCH));
+      const clerk = { configured: options.clerk !== undefined, deleted: 0, failed: 0, pending: 0 };
+      if (!options.clerk) {
+        clerk.pending = (await pendingDeletions()).length;
+        return c.json({ erasures, clerk });
+      }
+      // Never-tried deletions come first (the database orders them so); each one is tried at most
+      // once per run, and a run makes at most CLERK_BATCH * CLERK_BATCHES calls.
+      const attempted = new Set<string>();
+      for (let batch = 0; batch < CLERK_BATCHES; batch++) {
+        const pending = (await pendingDeletions()).filter((p) => !attempted.has(p.request_id));
+        if (pending.length === 0) break;
+        for (const { request_id, subject_user_id } of pending) {
+          attempted.add(request_id);
+          const outcome = await options.clerk.deleteUser(subject_user_id);
+          await queryAs(caller, (tx) => recordClerkDeletion(tx, request_id, outcome.done, outcome.status));
+          if (outcome.done) clerk.deleted++;
+          else clerk.failed++;
+          log.info("clerk user deletion", {
+            request_id: c.get("requestId"),
+            dsar_request_id: request_id,
+            user_id: subject_user_id,
+            clerk_status: outcome.status,
+            done: outcome.done,
+          });
+        }
+      }
       clerk.pending = (await pendingDeletions()).length;
       return c.json({ erasures, clerk });
-    }
-    // Never-tried deletions come first (the database orders them so); each one is tried at most
-    // once per run, and a run makes at most CLERK_BATCH * CLERK_BATCHES calls.
-    const attempted = new Set<string>();
-    for (let batch = 0; batch < CLERK_BATCHES; batch++) {
-      const pending = (await pendingDeletions()).filter((p) => !attempted.has(p.request_id));
-      if (pending.length === 0) break;
-      for (const { request_id, subject_user_id } of pending) {
-        attempted.add(request_id);
-        const outcome = await options.clerk.deleteUser(subject_user_id);
-        await queryAs(caller, (tx) => recordClerkDeletion(tx, request_id, outcome.done, outcome.status));
-        if (outcome.done) clerk.deleted++;
-        else clerk.failed++;
-        log.info("clerk user deletion", {
-          request_id: c.get("requestId"),
-          dsar_request_id: request_id,
-          user_id: subject_user_id,
-          clerk_status: outcome.status,
-          done: outcome.done,
-        });
-      }
-    }
-    clerk.pending = (await pendingDeletions()).length;
-    return c.json({ erasures, clerk });
-  });
+    },
+  );
 }
