@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { Cursor, UuidIdParam } from "../_shared/schemas.ts";
+import type { HistoryRow, ProjectRow, SameFields, TabRow, UserRow } from "./rows.ts";
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -128,3 +129,16 @@ export const page = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), next_cursor: z.string().nullable() });
 
 export const TabList = z.object({ data: z.array(Tab), version: z.string() });
+
+/**
+ * Compile-time check (deno check): each response schema names exactly the columns its repository
+ * selects (rows.ts, from the generated database types), so a column added to a select list or a
+ * table and not to the documented shape, or the reverse, fails `npm run check`.
+ */
+type Holds<T extends true> = T;
+export type ResponseShapesMatchRows = [
+  Holds<SameFields<z.output<typeof User>, UserRow>>,
+  Holds<SameFields<z.output<typeof Project>, ProjectRow>>,
+  Holds<SameFields<z.output<typeof Tab>, TabRow>>,
+  Holds<SameFields<z.output<typeof HistoryEvent>, HistoryRow>>,
+];

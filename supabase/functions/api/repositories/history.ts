@@ -1,5 +1,6 @@
 /** SQL for a project's change history. Run as the caller, under RLS (the route opens the transaction). */
 import type { Tx } from "../../_shared/db.ts";
+import type { HistoryRow } from "../rows.ts";
 
 /**
  * One page of history, newest first, keyset on id; fetches `limit + 1` events. The project row
@@ -7,7 +8,8 @@ import type { Tx } from "../../_shared/db.ts";
  * empty page.
  */
 export function listHistory(tx: Tx, userId: string, projectId: string, limit: number, beforeId?: string) {
-  return tx`
+  // All null in the one row of a visible project without (more) history.
+  return tx<{ [K in keyof HistoryRow]: HistoryRow[K] | null }[]>`
       select h.id::text, h.tab_id, h.action, h.diff, h.changed_at
       from public.projects p
       left join lateral (

@@ -1,7 +1,8 @@
 /** SQL for projects. Every statement runs as the caller, under RLS, in the transaction the route
  * chooses (queryAsUser for one statement, withUser for several); `user_id = userId` filters are
  * repeated in the queries so the planner picks the owner index (RLS would add them anyway). */
-import type { JsonObject, Row, Tx } from "../../_shared/db.ts";
+import type { JsonObject, Tx } from "../../_shared/db.ts";
+import type { ProjectRow } from "../rows.ts";
 import { provisionUser } from "./users.ts";
 import type { TokenProfile } from "./users.ts";
 
@@ -23,7 +24,7 @@ export interface ListProjectsOptions {
 
 /** One page of the caller's projects, newest first; fetches `limit + 1` rows to know if more follow. */
 export function listProjects(tx: Tx, userId: string, options: ListProjectsOptions) {
-  return tx`
+  return tx<(ProjectRow & { cursor_updated_at: string })[]>`
       select ${tx.unsafe(PROJECT_COLUMNS)},
              to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_updated_at
       from public.projects
@@ -41,7 +42,7 @@ export function listProjects(tx: Tx, userId: string, options: ListProjectsOption
 
 /** The project as a one-row statement (no row when the caller cannot see it). */
 export function getProject(tx: Tx, userId: string, id: string) {
-  return tx`select ${
+  return tx<ProjectRow[]>`select ${
     tx.unsafe(PROJECT_COLUMNS)
   } from public.projects where id = ${id} and user_id = ${userId}`;
 }
@@ -55,7 +56,7 @@ export interface NewProject {
 /** Creates a project owned by the caller, provisioning the caller's user row if needed. */
 export async function createProject(tx: Tx, userId: string, profile: TokenProfile, project: NewProject) {
   const provision = provisionUser(tx, userId, profile);
-  const insert = tx`
+  const insert = tx<ProjectRow[]>`
       insert into public.projects (name, description, metadata)
       values (${project.name}, ${project.description ?? null}, ${
     tx.json((project.metadata ?? {}) as JsonObject)
@@ -82,7 +83,7 @@ async function currentStatus(tx: Tx, userId: string, id: string): Promise<Projec
 
 /** Why a change did not apply, or the changed row. */
 export type ChangeOutcome =
-  | { project: Row }
+  | { project: ProjectRow }
   | { project?: undefined; status: ProjectStatus | undefined };
 
 /** Updates a project that is not deleted. */
@@ -92,7 +93,7 @@ export async function updateProject(
   id: string,
   patch: ProjectPatch,
 ): Promise<ChangeOutcome> {
-  const [project] = await tx`
+  const [project] = await tx<ProjectRow[]>`
       update public.projects set
         name = coalesce(${patch.name ?? null}, name),
         description = case when ${"description" in patch} then ${
@@ -131,7 +132,7 @@ export function softDeleteProject(tx: Tx, userId: string, id: string) {
  * error mapping answers as 410 Gone.
  */
 export async function restoreProject(tx: Tx, userId: string, id: string): Promise<ChangeOutcome> {
-  const [project] = await tx`
+  const [project] = await tx<ProjectRow[]>`
       update public.projects set status = 'active'
       where id = ${id} and user_id = ${userId} and status = 'deleted'
       returning ${tx.unsafe(PROJECT_COLUMNS)}

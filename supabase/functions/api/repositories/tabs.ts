@@ -2,7 +2,8 @@
  * SQL for a project's ordered tab list. Every statement runs as the caller, under RLS, in the
  * transaction the route chooses (withUser); the owner filters read `claims.sub`.
  */
-import type { JsonObject, Row, Tx, UserClaims } from "../../_shared/db.ts";
+import type { JsonObject, Tx, UserClaims } from "../../_shared/db.ts";
+import type { TabRow } from "../rows.ts";
 
 const TAB_COLUMNS = `id, project_id, position, title, kind, metadata, created_at, updated_at`;
 
@@ -12,14 +13,14 @@ export async function listTabs(tx: Tx, claims: UserClaims, projectId: string) {
       select tabs_version::text as version from public.projects
       where id = ${projectId} and user_id = ${claims.sub} and status <> 'deleted'
     `;
-  const tabs = tx`
+  const tabs = tx<TabRow[]>`
       select ${tx.unsafe(TAB_COLUMNS)} from public.workspace_tabs
       where project_id = ${projectId} and user_id = ${claims.sub}
       order by position
     `;
   const [found] = await project;
   const rows = await tabs;
-  return found ? { version: found.version as string, tabs: rows as Row[] } : undefined;
+  return found ? { version: found.version as string, tabs: rows } : undefined;
 }
 
 export interface TabWrite {
@@ -31,7 +32,7 @@ export interface TabWrite {
 }
 
 export type ReplaceOutcome =
-  | { kind: "replaced"; version: string; tabs: Row[] }
+  | { kind: "replaced"; version: string; tabs: TabRow[] }
   | { kind: "not_found" }
   | { kind: "version_mismatch"; currentVersion: string };
 
@@ -90,7 +91,7 @@ export async function replaceTabs(
              (select count(*) from changed)::int as changed,
              (select count(*) from created)::int as created
     `;
-  const list = tx`
+  const list = tx<TabRow[]>`
       select ${tx.unsafe(TAB_COLUMNS)} from public.workspace_tabs
       where project_id = ${projectId} and user_id = ${claims.sub}
       order by position
@@ -98,7 +99,7 @@ export async function replaceTabs(
   const [result] = await replace;
   const rows = await list;
   if (result.new_version !== null) {
-    return { kind: "replaced", version: result.new_version, tabs: rows as Row[] };
+    return { kind: "replaced", version: result.new_version, tabs: rows };
   }
 
   const [project] = await tx`

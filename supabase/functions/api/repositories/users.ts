@@ -3,6 +3,7 @@
  * chooses the transaction (withUser), so these compose with other statements in one.
  */
 import type { JsonObject, Tx } from "../../_shared/db.ts";
+import type { UserRow } from "../rows.ts";
 
 const USER_COLUMNS = `id, email, first_name, last_name, image_url, display_name, preferences, role,
   last_sign_in_at, last_active_at, created_at, updated_at`;
@@ -31,7 +32,7 @@ export function provisionUser(tx: Tx, userId: string, profile: TokenProfile) {
 /** The caller's row, provisioned first if needed. */
 export async function findOrProvisionMe(tx: Tx, userId: string, profile: TokenProfile) {
   const provision = provisionUser(tx, userId, profile);
-  const select = tx`select ${tx.unsafe(USER_COLUMNS)} from public.users where id = ${userId}`;
+  const select = tx<UserRow[]>`select ${tx.unsafe(USER_COLUMNS)} from public.users where id = ${userId}`;
   await provision;
   const [row] = await select;
   return row;
@@ -45,7 +46,7 @@ export interface MePatch {
 /** Updates the fields the user owns (provisioning the row first if needed) and returns the row. */
 export async function updateMe(tx: Tx, userId: string, profile: TokenProfile, patch: MePatch) {
   const provision = provisionUser(tx, userId, profile);
-  const update = tx`
+  const update = tx<UserRow[]>`
       update public.users set
         display_name = case when ${"display_name" in patch} then ${
     patch.display_name ?? null

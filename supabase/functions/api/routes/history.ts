@@ -8,6 +8,7 @@ import { documented } from "../../_shared/openapi.ts";
 import { queryAsUser } from "../../_shared/db.ts";
 import { HistoryEvent, page, PageQuery, ProjectIdParam } from "../schemas.ts";
 import { listHistory } from "../repositories/history.ts";
+import type { HistoryRow } from "../rows.ts";
 
 export const historyRoutes = new Hono<SessionEnv>()
   .get(
@@ -27,7 +28,8 @@ export const historyRoutes = new Hono<SessionEnv>()
         (tx) => listHistory(tx, claims.sub, c.req.valid("param").id, limit, beforeId),
       );
       if (rows.length === 0) throw notFound("project");
-      const events = rows.filter((row) => row.id !== null);
+      // A visible project without (more) history is one row of nulls (the lateral join).
+      const events = rows.filter((row): row is HistoryRow => row.id !== null);
       const { items, hasMore } = takePage(events, limit);
       const last = items.at(-1);
       return c.json({ data: items, next_cursor: hasMore && last ? encodeCursor([last.id]) : null });
