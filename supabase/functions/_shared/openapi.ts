@@ -8,7 +8,7 @@
  * be served undocumented or documented with another shape than it validates: the fuzz test reads
  * the api's route list from this document and fails for a route it does not name.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { VALIDATES } from "./validation.ts";
 import type { Validates } from "./validation.ts";
@@ -56,10 +56,23 @@ export interface DocumentOptions {
   publicRoutes?: readonly string[];
   /** Routes that check their own credentials, with the security requirement they accept. */
   selfAuthenticated?: Record<string, Record<string, string[]>[]>;
-  /** Errors every session route may answer, besides the route's own. */
-  standardErrors: Record<number, string>;
-  securitySchemes: Record<string, unknown>;
+  /** Errors every session route may answer, besides the route's own (SESSION_ERRORS and these). */
+  standardErrors?: Record<number, string>;
+  /** The first is the default requirement (CLERK_SESSION and these). */
+  securitySchemes?: Record<string, unknown>;
 }
+
+/** The Clerk session scheme every function accepts. */
+export const CLERK_SESSION = {
+  clerkSession: { type: "http", scheme: "bearer", bearerFormat: "Clerk session JWT (RS256)" },
+};
+
+/** What any route behind the session check may answer. */
+export const SESSION_ERRORS: Record<number, string> = {
+  400: "Invalid input (field details in `errors`)",
+  401: "Missing or invalid Clerk session token",
+  503: "The database, or Clerk's signing keys, are unavailable: retry after `Retry-After` seconds",
+};
 
 const PROBLEM = {
   type: "object",
@@ -119,6 +132,8 @@ export function generateOpenApi(app: RouteTable, options: DocumentOptions) {
     chain.handlers.push(route.handler as Marked);
     chains.set(key, chain);
   }
+  const standardErrors = { ...SESSION_ERRORS, ...options.standardErrors };
+  const securitySchemes = { ...CLERK_SESSION, ...options.securitySchemes };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [key, chain] of chains) {
     const operation = chain.handlers.map((handler) => handler[DOCUMENTED]).find((doc) => doc !== undefined);
@@ -148,7 +163,7 @@ export function generateOpenApi(app: RouteTable, options: DocumentOptions) {
       responses[status] = response(Number(status), doc);
     }
     if (!isPublic) {
-      for (const [status, description] of Object.entries(options.standardErrors)) {
+      for (const [status, description] of Object.entries(standardErrors)) {
         responses[status] ??= problem(description);
       }
     }
@@ -165,22 +180,34 @@ export function generateOpenApi(app: RouteTable, options: DocumentOptions) {
     openapi: "3.1.0",
     info: { title: options.title, version: "1.0.0", description: options.description },
     servers: [{ url: options.serverUrl }],
-    security: Object.keys(options.securitySchemes).slice(0, 1).map((name) => ({ [name]: [] })),
-    components: { securitySchemes: options.securitySchemes, schemas: { Problem: PROBLEM } },
+    security: [{ clerkSession: [] }],
+    components: { securitySchemes, schemas: { Problem: PROBLEM } },
     paths,
   };
 }
 
-/** GET /openapi.json of a function: generated once per server URL (the routes do not change). */
-export function openApiRoute(
+/**
+ * Serves GET /openapi.json on `router` (where the function's signed-in or public routes are), the
+ * document of `app`, generated on first use per server URL (the routes do not change).
+ */
+export function serveOpenApi(
+  // deno-lint-ignore no-explicit-any
+  router: Hono<any>,
   app: RouteTable,
   options: Omit<DocumentOptions, "serverUrl">,
-): MiddlewareHandler {
+): void {
   const documents = new Map<string, unknown>();
-  return (c) => {
-    const serverUrl = new URL(`/functions/v1${options.basePath}`, c.req.url).href;
-    let document = documents.get(serverUrl);
-    if (!document) documents.set(serverUrl, document = generateOpenApi(app, { ...options, serverUrl }));
-    return Promise.resolve(c.json(document));
-  };
+  router.get(
+    "/openapi.json",
+    documented({
+      summary: "This document (generated from the routes)",
+      responses: { 200: "The OpenAPI document" },
+    }),
+    (c) => {
+      const serverUrl = new URL(`/functions/v1${options.basePath}`, c.req.url).href;
+      let document = documents.get(serverUrl);
+      if (!document) documents.set(serverUrl, document = generateOpenApi(app, { ...options, serverUrl }));
+      return c.json(document);
+    },
+  );
 }

@@ -17,7 +17,7 @@ import { requireStaff } from "./staff.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { migrationRoutes } from "./routes/migrations.ts";
-import { documented, openApiRoute } from "../_shared/openapi.ts";
+import { serveOpenApi } from "../_shared/openapi.ts";
 
 const config = loadConfig(z.object({ ...DatabaseSettings, ...ClerkSessionSettings, ...HttpSettings }));
 
@@ -37,27 +37,14 @@ staffOnly.use("*", requireStaff);
 staffOnly.route("/audit", auditRoutes);
 staffOnly.route("/jobs", jobRoutes);
 staffOnly.route("/migrations", migrationRoutes);
-staffOnly.get(
-  "/openapi.json",
-  documented({
-    summary: "This document (generated from the routes)",
-    responses: { 200: "The OpenAPI document" },
-  }),
-  openApiRoute(app, {
-    title: "Workspace admin API",
-    description: "For staff (support and admin per public.users.role): audit log, jobs, migrations.",
-    basePath: "/admin",
-    standardErrors: {
-      400: "Invalid input (field details in `errors`)",
-      401: "Missing or invalid Clerk session token",
-      403: "Not staff",
-      503: "The database, or Clerk's signing keys, are unavailable: retry after `Retry-After` seconds",
-    },
-    securitySchemes: {
-      clerkSession: { type: "http", scheme: "bearer", bearerFormat: "Clerk session JWT (RS256)" },
-    },
-  }),
-);
+serveOpenApi(staffOnly, app, {
+  title: "Workspace admin API",
+  description: "For staff (support and admin per public.users.role): audit log, jobs, migrations.",
+  basePath: "/admin",
+  standardErrors: {
+    403: "Not staff",
+  },
+});
 app.route("/", staffOnly);
 
 serve(app);

@@ -19,7 +19,7 @@ import { meRoutes } from "./routes/me.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { tabRoutes } from "./routes/tabs.ts";
 import { historyRoutes } from "./routes/history.ts";
-import { documented, openApiRoute } from "../_shared/openapi.ts";
+import { serveOpenApi } from "../_shared/openapi.ts";
 
 const config = loadConfig(z.object({ ...DatabaseSettings, ...ClerkSessionSettings, ...HttpSettings }));
 
@@ -36,28 +36,13 @@ export const app = createFunctionApp("api", {
 export const PUBLIC_ROUTES = ["/api/health", "/api/openapi.json"];
 
 app.route("/health", healthRoutes);
-app.get(
-  "/openapi.json",
-  documented({
-    summary: "This document (generated from the routes)",
-    responses: { 200: "The OpenAPI document" },
-  }),
-  openApiRoute(app, {
-    title: "Workspace client API",
-    description:
-      "Called by client apps with a Clerk session token. Row-level security decides every read and write.",
-    basePath: "/api",
-    publicRoutes: PUBLIC_ROUTES.map((path) => `GET ${path}`),
-    standardErrors: {
-      400: "Invalid input (field details in `errors`)",
-      401: "Missing or invalid Clerk session token",
-      503: "The database, or Clerk's signing keys, are unavailable: retry after `Retry-After` seconds",
-    },
-    securitySchemes: {
-      clerkSession: { type: "http", scheme: "bearer", bearerFormat: "Clerk session JWT (RS256)" },
-    },
-  }),
-);
+serveOpenApi(app, app, {
+  title: "Workspace client API",
+  description:
+    "Called by client apps with a Clerk session token. Row-level security decides every read and write.",
+  basePath: "/api",
+  publicRoutes: PUBLIC_ROUTES.map((path) => `GET ${path}`),
+});
 
 // Everything below needs a session; the middleware matches every path, unknown ones included
 // (an unauthenticated caller gets 401, not a map of which routes exist).

@@ -20,7 +20,7 @@ import { createClerkBackend } from "./clerk_backend.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { dataMapRoutes } from "./routes/data_map.ts";
 import { erasureRoutes } from "./routes/erasures.ts";
-import { documented, openApiRoute } from "../_shared/openapi.ts";
+import { serveOpenApi } from "../_shared/openapi.ts";
 
 const config = loadPrivacyConfig();
 
@@ -47,29 +47,18 @@ const signedIn = new Hono<SessionEnv>();
 signedIn.use("*", requireSession);
 signedIn.route("/requests", requestRoutes);
 signedIn.route("/data-map", dataMapRoutes);
-signedIn.get(
-  "/openapi.json",
-  documented({
-    summary: "This document (generated from the routes)",
-    responses: { 200: "The OpenAPI document" },
-  }),
-  openApiRoute(app, {
-    title: "Workspace privacy API",
-    description: "Data-subject requests (export, erasure) and the data map. docs/PRIVACY.md.",
-    basePath: "/privacy",
-    selfAuthenticated: { "POST /privacy/erasures/run": [{ runnerSecret: [] }, { clerkSession: [] }] },
-    standardErrors: {
-      400: "Invalid input (field details in `errors`)",
-      401: "Missing or invalid Clerk session token",
-      429: "Over the rate limit: retry after `Retry-After` seconds",
-      503: "The database, or Clerk's signing keys, are unavailable: retry after `Retry-After` seconds",
-    },
-    securitySchemes: {
-      clerkSession: { type: "http", scheme: "bearer", bearerFormat: "Clerk session JWT (RS256)" },
-      runnerSecret: { type: "apiKey", in: "header", name: "x-privacy-runner-secret" },
-    },
-  }),
-);
+serveOpenApi(signedIn, app, {
+  title: "Workspace privacy API",
+  description: "Data-subject requests (export, erasure) and the data map. docs/PRIVACY.md.",
+  basePath: "/privacy",
+  selfAuthenticated: { "POST /privacy/erasures/run": [{ runnerSecret: [] }, { clerkSession: [] }] },
+  standardErrors: {
+    429: "Over the rate limit: retry after `Retry-After` seconds",
+  },
+  securitySchemes: {
+    runnerSecret: { type: "apiKey", in: "header", name: "x-privacy-runner-secret" },
+  },
+});
 app.route("/", signedIn);
 
 serve(app);
