@@ -126,7 +126,8 @@ function parameters(schema: z.ZodType, location: "query" | "path") {
 export function generateOpenApi(app: RouteTable, options: DocumentOptions) {
   const chains = new Map<string, { method: string; path: string; handlers: Marked[] }>();
   for (const route of app.routes) {
-    if (route.method === "ALL") continue;
+    // Internal routes of the shared frame (`/_db/stats`, only with DB_DEBUG_STATS) are no part of the API.
+    if (route.method === "ALL" || /\/_/.test(route.path)) continue;
     const key = `${route.method} ${route.path}`;
     const chain = chains.get(key) ?? { method: route.method, path: route.path, handlers: [] };
     chain.handlers.push(route.handler as Marked);
