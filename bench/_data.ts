@@ -35,7 +35,7 @@
  * the log is append-only, so they are never deleted here.
  */
 import postgres from "postgres";
-import { dbUrl } from "../tools/settings.ts";
+import { commandLine, dbUrl } from "../tools/settings.ts";
 
 /** Bumped when the shape of generated data changes: older data sets are then regenerated. */
 export const GENERATOR_VERSION = 2;
@@ -655,21 +655,14 @@ export async function dropDatasets(options: EnsureOptions = {}, scale?: number):
 }
 
 if (import.meta.main) {
-  const args = [...Deno.args];
-  const flag = (name: string) => {
-    const index = args.indexOf(name);
-    if (index >= 0) args.splice(index, 1);
-    return index >= 0;
-  };
-  const value = (name: string) => {
-    const index = args.indexOf(name);
-    return index >= 0 ? args.splice(index, 2)[1] : undefined;
-  };
-  const drop = flag("--drop");
-  const keepOthers = flag("--keep-others");
-  const scaleArg = value("--scale");
+  const { values } = commandLine({
+    drop: { type: "boolean", default: false },
+    "keep-others": { type: "boolean", default: false },
+    scale: { type: "string" },
+  });
+  const { drop, "keep-others": keepOthers, scale: scaleArg } = values;
   const scale = Number(scaleArg ?? "0.1");
-  if (args.length > 0 || Number.isNaN(scale)) {
+  if (Number.isNaN(scale)) {
     console.error("usage: deno run -A bench/_data.ts [--scale 0.1] [--keep-others] | --drop [--scale N]");
     Deno.exit(2);
   }

@@ -30,7 +30,7 @@
  */
 import postgres from "postgres";
 import { dbUrl, port } from "../tools/settings.ts";
-import { configureDatabase, database } from "../supabase/functions/_shared/db.ts";
+import { configureDatabase, database, queryAsUser } from "../supabase/functions/_shared/db.ts";
 import type { UserClaims } from "../supabase/functions/_shared/db.ts";
 import { listProjects } from "../supabase/functions/api/repositories/projects.ts";
 import { DEV_APP_ORIGIN, mintSessionToken } from "../tools/dev_issuer.ts";
@@ -298,7 +298,11 @@ async function driverLoop(plan: DatasetPlan) {
       return 200;
     },
     rls: async () => {
-      await listProjects(claimsFor(randomUser()), { statuses: ["active", "archived"], limit: PAGE });
+      const claims = claimsFor(randomUser());
+      await queryAsUser(
+        claims,
+        (tx) => listProjects(tx, claims.sub, { statuses: ["active", "archived"], limit: PAGE }),
+      );
       return 200;
     },
     naive: async () => {

@@ -10,9 +10,11 @@
  *    5,000,000 tabs, 10,000,000 history rows; generating it takes minutes and ~7 GB). Data sets of
  *    other scales are kept (the database is shared: others' benchmarks use scale 0.1).
  * 2. The SQL is not copied. Each API query is captured from its repository function: the function
- *    runs once against a recording proxy (a byte-transparent TCP relay in this process that reads
- *    the Postgres protocol's Parse and Bind messages and turns the transaction's COMMIT into
- *    ROLLBACK, so the capture changes nothing). Replayed is exactly what the application sends:
+ *    runs once on the production pool (_shared/db.ts) with postgres.js's `debug` hook recording
+ *    every statement it builds (text, parameter type OIDs, the values as Bind serialized them), in
+ *    a transaction that cannot commit: the repository runs on a withUser transaction whose body
+ *    throws at the end (rolled back by db.ts), and a function that commits by itself (the webhook)
+ *    runs on a read-only session, so its COMMIT ends an aborted transaction. Replayed is exactly what the application sends:
  *    statement text, parameter type OIDs and values, and the context statement of _shared/db.ts
  *    (`set_config('role', ...)`, `set_config('request.jwt.claims', ...)`), so RLS decides as in
  *    production. The cleanup jobs run the command pg_cron runs (`ops.jobs.command`), as the job
@@ -37,10 +39,11 @@
  * Every execution is rolled back: the data set does not drift and nothing is committed (rolled-back
  * writes leave dead rows for autovacuum, and consume audit log ids, which the sealer skips).
  */
+import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { dbUrl } from "../tools/settings.ts";
-import { configureDatabase, database } from "../supabase/functions/_shared/db.ts";
-import type { UserClaims } from "../supabase/functions/_shared/db.ts";
+import { configureDatabase, database, withUser } from "../supabase/functions/_shared/db.ts";
+import type { Tx, UserClaims } from "../supabase/functions/_shared/db.ts";
 import { getProject, listProjects } from "../supabase/functions/api/repositories/projects.ts";
 import { listTabs, replaceTabs } from "../supabase/functions/api/repositories/tabs.ts";
 import type { TabWrite } from "../supabase/functions/api/repositories/tabs.ts";
@@ -56,16 +59,25 @@ import type { DatasetPlan } from "./_data.ts";
 // ---------------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------------
-const args = [...Deno.args];
-function option(name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index < 0 ? undefined : args.splice(index, 2)[1];
-}
+// tools/bench.sh hands the same arguments to every benchmark: not strict, the others' are ignored
+// (and named below).
+const { values: options, positionals } = parseArgs({
+  args: Deno.args,
+  options: {
+    scale: { type: "string" },
+    runs: { type: "string" },
+    "max-seconds": { type: "string" },
+    only: { type: "string" },
+  },
+  strict: false,
+  allowPositionals: true,
+});
+const OWN_OPTIONS = ["scale", "runs", "max-seconds", "only"];
 function positive(name: string, fallback: number): number {
-  const raw = option(name);
+  const raw = options[name.slice(2)];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
+  if (typeof raw !== "string" || !Number.isFinite(value) || value <= 0) {
     console.error(`[bench:plans] error: ${name} needs a positive number, got ${raw}`);
     Deno.exit(2);
   }
@@ -86,7 +98,7 @@ if (SCALE < MIN_SCALE) {
 }
 const RUNS = Math.round(positive("--runs", 200));
 const MAX_SECONDS = positive("--max-seconds", 30);
-const ONLY = option("--only");
+const ONLY = typeof options.only === "string" ? options.only : undefined;
 /** Below this many timed runs a query is not cut short by --max-seconds. */
 const MIN_RUNS = 5;
 /**
@@ -94,8 +106,11 @@ const MIN_RUNS = 5;
  * executions and only then may settle on a generic plan; production connections live long.
  */
 const WARMUP_RUNS = 5;
-// tools/bench.sh hands the same arguments to every benchmark: ignore (but name) the others'.
-if (args.length > 0) console.error(`[bench:plans] ignoring arguments: ${args.join(" ")}`);
+const ignored = [
+  ...Object.keys(options).filter((name) => !OWN_OPTIONS.includes(name)).map((name) => `--${name}`),
+  ...positionals,
+];
+if (ignored.length > 0) console.error(`[bench:plans] ignoring arguments: ${ignored.join(" ")}`);
 
 const DB_URL = dbUrl();
 /** A table is large when the planner believes it holds more rows than this (pg_class.reltuples). */
@@ -126,7 +141,7 @@ const BUDGETS: Record<QueryClass, { label: string; p95Ms: number }> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Recording proxy: captures the statements a repository function sends, turns COMMIT into ROLLBACK
+// Capture: the statements a repository function sends, read through postgres.js's own `debug` hook
 // ---------------------------------------------------------------------------------------------
 
 /** One statement as the application sends it: text, parameter type OIDs (0 = inferred), values. */
@@ -136,190 +151,67 @@ interface Statement {
   params: (string | null)[];
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/**
+ * Records what the production pool (_shared/db.ts, configured with `debug: recorder.hook`) sends.
+ * postgres.js calls the hook when it builds a statement, with the parameter type OIDs it will send
+ * in Parse and the array of values that its Bind then serializes in place: read after the capture
+ * run, they are the text the server received.
+ */
+class Recorder {
+  #built: { text: string; oids: number[]; params: unknown[] }[] = [];
 
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
+  readonly hook = (_connection: number, text: string, params: unknown[], types: unknown[]) => {
+    this.#built.push({ text, oids: types.map((oid) => Number(oid) || 0), params });
+  };
 
-/** Reader of one protocol message (type byte and length already at 0..4). */
-class MessageReader {
-  #view: DataView;
-  constructor(readonly bytes: Uint8Array, public pos = 5) {
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  cstring(): string {
-    const end = this.bytes.indexOf(0, this.pos);
-    const value = decoder.decode(this.bytes.subarray(this.pos, end));
-    this.pos = end + 1;
-    return value;
-  }
-  int16(): number {
-    const value = this.#view.getInt16(this.pos);
-    this.pos += 2;
-    return value;
-  }
-  int32(): number {
-    const value = this.#view.getInt32(this.pos);
-    this.pos += 4;
-    return value;
-  }
-  bytesOf(length: number): Uint8Array {
-    const value = this.bytes.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    return value;
-  }
-}
-
-function message(type: string, parts: Uint8Array[]): Uint8Array {
-  const length = 4 + parts.reduce((sum, part) => sum + part.length, 0);
-  const out = new Uint8Array(1 + length);
-  out[0] = type.charCodeAt(0);
-  new DataView(out.buffer).setInt32(1, length);
-  let pos = 5;
-  for (const part of parts) {
-    out.set(part, pos);
-    pos += part.length;
-  }
-  return out;
-}
-const cstring = (value: string) => encoder.encode(`${value}\0`);
-function int16s(values: number[], withCount: boolean): Uint8Array {
-  const out = new Uint8Array((withCount ? 2 : 0) + 2 * values.length);
-  const view = new DataView(out.buffer);
-  if (withCount) view.setInt16(0, values.length);
-  values.forEach((value, i) => view.setInt16((withCount ? 2 : 0) + 2 * i, value));
-  return out;
-}
-
-const COMMIT = /^\s*(commit|end)(\s+(work|transaction))?\s*;?\s*$/i;
-const NEVER_THROUGH = /^\s*(prepare\s+transaction|commit\s+prepared)\b/i;
-
-class CaptureProxy {
-  readonly port: number;
-  #listener: Deno.Listener;
-  #captured: Statement[] = [];
-  #rewrites = 0;
-  #conns = new Set<Deno.Conn>();
-
-  constructor(private readonly upstream: { hostname: string; port: number }) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = (this.#listener.addr as Deno.NetAddr).port;
-    this.#accept();
-  }
-
-  /** Statements executed since the last call, and how many commits were turned into rollbacks. */
-  take(): { statements: Statement[]; rollbacks: number } {
-    const taken = { statements: this.#captured, rollbacks: this.#rewrites };
-    this.#captured = [];
-    this.#rewrites = 0;
+  /** Statements built since the last call. */
+  take(): Statement[] {
+    const taken = this.#built.map(({ text, oids, params }) => ({
+      text,
+      oids,
+      params: params.map((value) => {
+        if (value === null || typeof value === "string") return value;
+        throw new Error(`a parameter of "${oneLine(text, 60)}" was never sent (${typeof value})`);
+      }),
+    }));
+    this.#built = [];
     return taken;
   }
+}
 
-  close(): void {
-    this.#listener.close();
-    for (const conn of this.#conns) {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    }
+/** Thrown at the end of every capture body, so that db.ts's own transaction rolls back. */
+class CaptureDone extends Error {}
+
+/**
+ * The route's part, with a transaction that never commits: `body` runs the repository function on
+ * the transaction withUser opens (the production context statement included), then the capture
+ * throws and withUser rolls back.
+ */
+async function rolledBack(claims: UserClaims, body: (tx: Tx) => PromiseLike<unknown>): Promise<void> {
+  try {
+    await withUser(claims, async (tx) => {
+      await body(tx);
+      throw new CaptureDone();
+    });
+  } catch (error) {
+    if (!(error instanceof CaptureDone)) throw error;
   }
+}
 
-  async #accept() {
-    try {
-      for await (const client of this.#listener) this.#serve(client).catch(() => {});
-    } catch {
-      // listener closed
-    }
-  }
-
-  async #serve(client: Deno.Conn) {
-    const server = await Deno.connect(this.upstream);
-    this.#conns.add(client).add(server);
-    server.readable.pipeTo(client.writable).catch(() => {});
-    const writer = server.writable.getWriter();
-    const prepared = new Map<string, { text: string; oids: number[] }>();
-    let pending: Uint8Array = new Uint8Array(0);
-    let startup = true;
-    try {
-      for await (const chunk of client.readable) {
-        pending = concatBytes(pending, chunk);
-        const view = new DataView(pending.buffer, pending.byteOffset, pending.byteLength);
-        const out: Uint8Array[] = [];
-        let offset = 0;
-        for (;;) {
-          const rest = pending.length - offset;
-          if (startup) {
-            // Untyped messages until the StartupMessage (SSLRequest, CancelRequest come before it).
-            if (rest < 8) break;
-            const length = view.getInt32(offset);
-            if (rest < length) break;
-            const code = view.getInt32(offset + 4);
-            out.push(pending.slice(offset, offset + length));
-            offset += length;
-            if (code === 196608) startup = false;
-            continue;
-          }
-          if (rest < 5) break;
-          const length = view.getInt32(offset + 1);
-          if (rest < 1 + length) break;
-          out.push(this.#inspect(pending.slice(offset, offset + 1 + length), prepared));
-          offset += 1 + length;
-        }
-        pending = pending.slice(offset);
-        for (const part of out) await writer.write(part);
-      }
-    } finally {
-      await writer.close().catch(() => {});
-      this.#conns.delete(client);
-      this.#conns.delete(server);
-    }
-  }
-
-  #inspect(bytes: Uint8Array, prepared: Map<string, { text: string; oids: number[] }>): Uint8Array {
-    const type = String.fromCharCode(bytes[0]);
-    if (type === "P") {
-      const reader = new MessageReader(bytes);
-      const name = reader.cstring();
-      const text = reader.cstring();
-      const oids = Array.from({ length: reader.int16() }, () => reader.int32());
-      if (NEVER_THROUGH.test(text)) throw new Error(`refusing to forward: ${text}`);
-      prepared.set(name, { text, oids });
-      // Counted when bound (executed): a named statement is parsed once per connection.
-      if (COMMIT.test(text)) return message("P", [cstring(name), cstring("rollback"), int16s([], true)]);
-      return bytes;
-    }
-    if (type === "Q") {
-      const text = new MessageReader(bytes).cstring();
-      if (NEVER_THROUGH.test(text)) throw new Error(`refusing to forward: ${text}`);
-      this.#captured.push({ text, oids: [], params: [] });
-      if (COMMIT.test(text)) {
-        this.#rewrites++;
-        return message("Q", [cstring("rollback")]);
-      }
-      return bytes;
-    }
-    if (type === "B") {
-      const reader = new MessageReader(bytes);
-      reader.cstring(); // portal
-      const statement = prepared.get(reader.cstring());
-      const formats = Array.from({ length: reader.int16() }, () => reader.int16());
-      const params = Array.from({ length: reader.int16() }, () => {
-        const length = reader.int32();
-        return length < 0 ? null : decoder.decode(reader.bytesOf(length));
-      });
-      if (formats.some((format) => format !== 0)) throw new Error("binary parameters are not captured");
-      if (statement && COMMIT.test(statement.text)) this.#rewrites++;
-      if (statement) this.#captured.push({ text: statement.text, oids: statement.oids, params });
-    }
-    return bytes;
+/**
+ * For a repository function that opens and commits its own transaction (the Clerk webhook's one
+ * statement): the session of the pool's one connection is made read-only for the call, so the
+ * statement is built and sent, the server refuses its writes, and its COMMIT ends an aborted
+ * transaction, which is a rollback. Nothing can be written.
+ */
+async function readOnly(call: () => Promise<unknown>): Promise<void> {
+  await database()`set default_transaction_read_only = on`;
+  try {
+    await call().catch((error) => {
+      if ((error as { code?: string }).code !== "25006") throw error; // read_only_sql_transaction
+    });
+  } finally {
+    await database()`reset default_transaction_read_only`;
   }
 }
 
@@ -509,8 +401,10 @@ interface Scenario {
   source: string;
   /** Who runs it. */
   actor: string;
-  /** Runs the repository function once through the recording proxy (API queries). */
+  /** Runs the repository function once, recorded and rolled back (API queries; see Recorder). */
   capture?: () => Promise<unknown>;
+  /** The capture commits by itself and runs read-only instead (readOnly()). */
+  readOnly?: boolean;
   /** Given statements (the cron jobs' commands), run without a context (as the owner, like cron). */
   statements?: Statement[];
   /** Untimed, in the same transaction: before the context, as the owner (settings)... */
@@ -712,7 +606,7 @@ from generate_series(0, ${count - 1}) as g`,
     kind: "staff",
     source: "admin/repositories/audit.ts listAuditEntries()",
     actor: "authenticated as user_seedDemoSupport (support)",
-    capture: () => listAuditEntries(support, page, { requestId: "bench-plans" }),
+    capture: () => rolledBack(support, (tx) => listAuditEntries(tx, page)),
   });
   const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
   const now = new Date().toISOString();
@@ -757,7 +651,11 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "list",
       source: "api/repositories/projects.ts listProjects()",
       actor: heavyActor,
-      capture: () => listProjects(heavyClaims, { statuses: ["active", "archived"], limit: 20 }),
+      capture: () =>
+        rolledBack(
+          heavyClaims,
+          (tx) => listProjects(tx, heavy, { statuses: ["active", "archived"], limit: 20 }),
+        ),
     },
     {
       key: "projects.list.typical",
@@ -765,7 +663,11 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "list",
       source: "api/repositories/projects.ts listProjects()",
       actor: `authenticated as ${typical} (${fmt(counts.typical)} projects)`,
-      capture: () => listProjects(typicalClaims, { statuses: ["active", "archived"], limit: 20 }),
+      capture: () =>
+        rolledBack(
+          typicalClaims,
+          (tx) => listProjects(tx, typical, { statuses: ["active", "archived"], limit: 20 }),
+        ),
     },
     {
       key: "projects.list.deep",
@@ -774,11 +676,12 @@ from generate_series(0, ${count - 1}) as g`,
       source: "api/repositories/projects.ts listProjects()",
       actor: heavyActor,
       capture: () =>
-        listProjects(heavyClaims, {
-          statuses: ["active", "archived"],
-          limit: 20,
-          after: { updatedAt: deep.updated_at, id: deep.id },
-        }),
+        rolledBack(heavyClaims, (tx) =>
+          listProjects(tx, heavy, {
+            statuses: ["active", "archived"],
+            limit: 20,
+            after: { updatedAt: deep.updated_at, id: deep.id },
+          })),
     },
     {
       key: "projects.get",
@@ -786,7 +689,7 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "point",
       source: "api/repositories/projects.ts getProject()",
       actor: heavyActor,
-      capture: () => getProject(heavyClaims, pointProject.id),
+      capture: () => rolledBack(heavyClaims, (tx) => getProject(tx, heavy, pointProject.id)),
     },
     {
       key: "tabs.list",
@@ -794,7 +697,7 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "list",
       source: "api/repositories/tabs.ts listTabs()",
       actor: heavyActor,
-      capture: () => listTabs(heavyClaims, tabsProject.id),
+      capture: () => rolledBack(heavyClaims, (tx) => listTabs(tx, heavyClaims, tabsProject.id)),
       ownerSetup: [listFixture.setup],
       sharedSetup: true,
       note: `setup (untimed, as the owner, once; each run in a savepoint): ${listFixture.note}`,
@@ -805,7 +708,11 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "sync",
       source: "api/repositories/tabs.ts replaceTabs()",
       actor: heavyActor,
-      capture: () => replaceTabs(heavyClaims, syncProject.id, syncProject.version, incoming),
+      capture: () =>
+        rolledBack(
+          heavyClaims,
+          (tx) => replaceTabs(tx, heavyClaims, syncProject.id, syncProject.version, incoming),
+        ),
       // Not shared: writes in savepoints would pile up subtransactions in one long transaction.
       ownerSetup: [syncFixture.setup],
       note: `setup (untimed, as the owner, each run): ${syncFixture.note}; If-Match version current`,
@@ -816,7 +723,7 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "history",
       source: "api/repositories/history.ts listHistory()",
       actor: heavyActor,
-      capture: () => listHistory(heavyClaims, historyProject.id, 20),
+      capture: () => rolledBack(heavyClaims, (tx) => listHistory(tx, heavy, historyProject.id, 20)),
     },
     {
       key: "history.page.long",
@@ -824,7 +731,7 @@ from generate_series(0, ${count - 1}) as g`,
       kind: "history",
       source: "api/repositories/history.ts listHistory()",
       actor: heavyActor,
-      capture: () => listHistory(heavyClaims, longHistoryProject.id, 20),
+      capture: () => rolledBack(heavyClaims, (tx) => listHistory(tx, heavy, longHistoryProject.id, 20)),
       ownerSetup: [{
         text: `insert into public.workspace_history (project_id, user_id, tab_id, action, diff, changed_at)
 select $1::uuid, $2, null, 'tab.moved', jsonb_build_object('from', g % 20, 'to', (g + 1) % 20),
@@ -844,7 +751,8 @@ from generate_series(1, ${LONG_HISTORY}) as g`,
       kind: "webhook",
       source: "clerk-webhooks/repositories/events.ts applyClerkEvent() -> private.apply_clerk_event",
       actor: "service_role (actor clerk-webhooks)",
-      capture: () => applyClerkEvent(userUpdated, "bench-plans"),
+      capture: () => readOnly(() => applyClerkEvent(userUpdated, "bench-plans")),
+      readOnly: true,
     },
     {
       key: "webhook.session_created",
@@ -852,7 +760,8 @@ from generate_series(1, ${LONG_HISTORY}) as g`,
       kind: "webhook",
       source: "clerk-webhooks/repositories/events.ts applyClerkEvent() -> private.apply_clerk_event",
       actor: "service_role (actor clerk-webhooks)",
-      capture: () => applyClerkEvent(sessionCreated, "bench-plans"),
+      capture: () => readOnly(() => applyClerkEvent(sessionCreated, "bench-plans")),
+      readOnly: true,
     },
     {
       key: "dsar.export.heavy",
@@ -860,7 +769,7 @@ from generate_series(1, ${LONG_HISTORY}) as g`,
       kind: "export",
       source: "privacy/repositories/requests.ts createRequest() -> privacy.create_request -> execute_export",
       actor: heavyActor.replace("authenticated as", "authenticated as the subject"),
-      capture: () => createRequest({ kind: "user", claims: heavyClaims }, { kind: "export" }),
+      capture: () => rolledBack(heavyClaims, (tx) => createRequest(tx, { kind: "export" })),
     },
     ...jobs.map((job): Scenario => ({
       key: `job.${job.name}`,
@@ -1105,8 +1014,7 @@ async function main(): Promise<number> {
     connection: { application_name: "bench-plans", statement_timeout: 0 },
   });
   const runner = new Runner();
-  const url = new URL(DB_URL);
-  const proxy = new CaptureProxy({ hostname: url.hostname, port: Number(url.port || 5432) });
+  const recorder = new Recorder();
   const out: string[] = [];
   const outcomes: Outcome[] = [];
   try {
@@ -1136,28 +1044,37 @@ async function main(): Promise<number> {
       .filter((scenario) => !ONLY || scenario.key.includes(ONLY) || scenario.title.includes(ONLY));
 
     // Capture the statements of every API query from its repository function.
+    // One connection (poolSize 1), so that readOnly() sets the session the capture runs on.
     configureDatabase({
-      url: `postgresql://${url.username}:${url.password}@127.0.0.1:${proxy.port}${url.pathname}`,
+      url: DB_URL,
       poolSize: 1,
       prepare: true,
       statementTimeoutMs: 60_000,
+      debug: recorder.hook,
     });
     await database()`select 1`; // postgres.js fetches array types on its first connection
-    proxy.take();
+    recorder.take();
     for (const scenario of scenarios) {
       if (scenario.statements) {
         scenario.primary = scenario.statements;
         continue;
       }
-      proxy.take();
+      recorder.take();
       try {
         await scenario.capture!();
       } catch (error) {
         // The statements were sent; an error of the (rolled back) capture run is not the point.
         log(`${scenario.key}: the capture run answered ${(error as Error).message}`);
       }
-      const { statements, rollbacks } = proxy.take();
-      if (rollbacks < 1) throw new Error(`${scenario.key}: the capture did not end in a rolled-back commit`);
+      const statements = recorder.take().filter((statement) =>
+        !/default_transaction_read_only/.test(statement.text)
+      );
+      const control = statements.filter(isTransactionControl).map((statement) =>
+        statement.text.trim().toLowerCase()
+      );
+      if (control.at(-1) !== "rollback" && !scenario.readOnly) {
+        throw new Error(`${scenario.key}: the capture did not end in a rollback (${control.join(", ")})`);
+      }
       scenario.context = statements.find(isContext);
       scenario.primary = statements.filter((statement) =>
         !isContext(statement) && !isTransactionControl(statement)
@@ -1255,7 +1172,6 @@ async function main(): Promise<number> {
     if (failed.length) return 2;
     return largeScans.length ? 1 : 0;
   } finally {
-    proxy.close();
     await runner.end();
     await admin.end({ timeout: 5 });
   }

@@ -12,6 +12,7 @@ import { CLERK_ISSUER, DB_URL, FUNCTIONS_URL, GATEWAY_URL } from "./_support/env
 import { devKey, foreignKey } from "../tools/dev_issuer.ts";
 import { TcpProxy } from "./_support/tcp_proxy.ts";
 import { startGateway } from "./_support/gateway.ts";
+import { localDbUrl } from "../tools/settings.ts";
 
 const api = (path: string, options: Parameters<typeof call>[2] = {}) => call("api", path, options);
 
@@ -499,7 +500,7 @@ Deno.test({
     );
     proxy.start();
     const gateway = await startGateway({
-      SUPABASE_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${proxy.port}/postgres`,
+      SUPABASE_DB_URL: localDbUrl(proxy.port),
     });
     try {
       const userId = await createUser();

@@ -38,6 +38,7 @@ import {
   databaseStats,
   withServiceRole,
 } from "../supabase/functions/_shared/db.ts";
+import { localDbUrl } from "../tools/settings.ts";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const CLUSTER = "pg-fault";
@@ -46,7 +47,7 @@ const CLUSTER = "pg-fault";
  * cannot enter, e.g. a mode-700 home) and links it as .local/<cluster>: pg_ctl gets the real path.
  */
 const clusterDir = () => Deno.realPathSync(`${ROOT}.local/${CLUSTER}`);
-const FAULT_URL = `postgresql://postgres:postgres@127.0.0.1:${FAULT_PG_PORT}/postgres`;
+const FAULT_URL = localDbUrl(FAULT_PG_PORT);
 const POOL_SIZE = 5;
 const STATEMENT_TIMEOUT_MS = 1_500;
 const DEADLINE_MS = 3_000;
@@ -119,7 +120,7 @@ Deno.test({
     const issuer = `http://127.0.0.1:${FAULT_GATEWAY_PORT}/clerk`;
     await Deno.mkdir(`${ROOT}.local/test-results`, { recursive: true });
     const gateway = await startGateway({
-      SUPABASE_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${proxy.port}/postgres`,
+      SUPABASE_DB_URL: localDbUrl(proxy.port),
       DB_URL: "",
       DB_POOL_SIZE: String(POOL_SIZE),
       DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),

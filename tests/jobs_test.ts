@@ -19,16 +19,17 @@ import { bearer } from "./_support/auth.ts";
 import { call } from "./_support/http.ts";
 import { DB_URL, DEPLOY_PG_PORT, ROOT } from "./_support/env.ts";
 import { SHIPPED_MIGRATIONS } from "../supabase/functions/admin/shipped_migrations.ts";
-import { compareMigrations } from "../supabase/functions/admin/routes/migrations.ts";
+import { compareMigrations } from "../supabase/functions/_shared/migrations.ts";
 import { jobProblems } from "../supabase/functions/admin/routes/jobs.ts";
 import type { JobHealthRow } from "../supabase/functions/admin/repositories/jobs.ts";
 import { readMigrations, renderModule } from "../tools/gen_shipped_migrations.ts";
 import { compareStats, createEventTriggerSql, planRestore } from "../tools/db_restore_check.ts";
+import { localDbUrl } from "../tools/settings.ts";
 
 // The deploy and restore tests run on a scratch cluster of their own (tools/db.sh bare: the
 // faithful platform, postgres not a superuser), whatever database SUPABASE_DB_URL names.
 const SCRATCH_PORT = DEPLOY_PG_PORT;
-const SCRATCH_URL = `postgresql://postgres:postgres@127.0.0.1:${SCRATCH_PORT}/postgres`;
+const SCRATCH_URL = localDbUrl(SCRATCH_PORT);
 const SCRATCH_ENV = { PG_CLUSTER: "pg-jobs-test", PG_PORT: String(SCRATCH_PORT), SUPABASE_DB_URL: "" };
 const LIFECYCLE_JOBS = [
   "mark-inactive-users",

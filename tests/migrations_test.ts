@@ -10,13 +10,14 @@ import { assert, assertEquals } from "@std/assert";
 import postgres from "postgres";
 import { DB_URL, ROLLBACK_PG_PORT, ROOT } from "./_support/env.ts";
 import { typescriptOnly } from "../tools/db_types.ts";
+import { localDbUrl } from "../tools/settings.ts";
 
 const MIGRATIONS_DIR = `${ROOT}supabase/migrations`;
 const ROLLBACKS_DIR = `${ROOT}supabase/rollbacks`;
 // A scratch cluster of its own (tools/db.sh bare: the faithful platform, no migrations), so the
 // test runs whatever database SUPABASE_DB_URL names, at any PG_PORT.
 const SCRATCH_PORT = ROLLBACK_PG_PORT;
-const SCRATCH_URL = `postgresql://postgres:postgres@127.0.0.1:${SCRATCH_PORT}/postgres`;
+const SCRATCH_URL = localDbUrl(SCRATCH_PORT);
 const SUPABASE = `${ROOT}node_modules/.bin/supabase`;
 /** Every schema the project owns: plpgsql_check lints all of them. */
 const PROJECT_SCHEMAS = ["public", "private", "audit", "ops", "privacy"];

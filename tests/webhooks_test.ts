@@ -24,6 +24,7 @@ import {
 } from "../tools/send_webhooks.ts";
 import { parseClerkEvent } from "../supabase/functions/clerk-webhooks/events.ts";
 import { loadWebhookConfig } from "../supabase/functions/clerk-webhooks/config.ts";
+import { localDbUrl } from "../tools/settings.ts";
 
 const WEBHOOK_URL = `${FUNCTIONS_URL}/clerk-webhooks`;
 const SECRET = await webhookSecret();
@@ -590,7 +591,7 @@ dbTest("database down: 503 and nothing written; the same delivery retried applie
   const userId = randomUserId("whdown");
   const delivery = signDelivery(SECRET, userEvent("user.created", userId, { firstName: "Retried" }));
   // A second gateway whose functions point at a closed port: every database call fails to connect.
-  const down = await startGateway({ SUPABASE_DB_URL: "postgresql://postgres:postgres@127.0.0.1:1/postgres" });
+  const down = await startGateway({ SUPABASE_DB_URL: localDbUrl(1) });
   try {
     const response = await send(delivery, `${down.url}/clerk-webhooks`);
     assertEquals(response.status, 503, JSON.stringify(response.json));
@@ -614,7 +615,7 @@ dbTest("database lost and back within one process: 503 while unplugged, then app
   const proxy = new TcpProxy(dbPort);
   proxy.start();
   const gateway = await startGateway({
-    SUPABASE_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${proxy.port}/postgres`,
+    SUPABASE_DB_URL: localDbUrl(proxy.port),
   });
   const url = `${gateway.url}/clerk-webhooks`;
   try {

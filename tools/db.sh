@@ -304,9 +304,15 @@ apply_schema() {
   log "applying migrations with the Supabase CLI"
   (cd "$ROOT" && supabase migration up --db-url "$(db_url)" --yes 2>&1 | grep -vE '^(Connecting|Skipping)|--db-url is deprecated' >&2 || true)
   # `migration up` prints but does not always fail loudly; check that nothing is pending.
-  local pending
-  pending=$(cd "$ROOT" && supabase migration list --db-url "$(db_url)" 2>/dev/null | awk -F'|' 'NF>=3 && $1 ~ /[0-9]/ && $2 !~ /[0-9]/ {print $1}' | tr -d ' ')
-  [ -z "$pending" ] || die "migrations not applied: $pending"
+  # The history the CLI records (supabase_migrations.schema_migrations), against the files shipped.
+  local applied pending="" file version
+  applied=$(db_psql -At -c "select version from supabase_migrations.schema_migrations" 2>/dev/null || true)
+  for file in "$ROOT"/supabase/migrations/*.sql; do
+    version=$(basename "$file")
+    version=${version%%_*}
+    grep -qxF "$version" <<<"$applied" || pending="$pending $version"
+  done
+  [ -z "$pending" ] || die "migrations not applied:$pending"
   log "loading supabase/seed.sql"
   db_psql -f "$ROOT/supabase/seed.sql" >/dev/null
 }

@@ -27,7 +27,7 @@
  * small helpers below.
  */
 import postgres from "postgres";
-import { dbUrl } from "./settings.ts";
+import { commandLine, dbUrl } from "./settings.ts";
 
 export const ROOT = new URL("../", import.meta.url).pathname;
 /** The schemas this project owns; backups and restore checks cover these by default. */
@@ -39,26 +39,9 @@ export const BACKUP_DIR = `${ROOT}.local/backups`;
 // ---------------------------------------------------------------------------------------------
 
 /** Command-line options: `--name value`, repeatable; `--flag` alone is "true". */
-export function parseArgs(args: string[], flags: string[] = []): Map<string, string[]> {
-  const options = new Map<string, string[]>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) throw new Error(`unexpected argument: ${arg}`);
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    let value = inline;
-    if (value === undefined) {
-      if (flags.includes(name)) value = "true";
-      else if (i + 1 < args.length) value = args[++i];
-      else throw new Error(`--${name} needs a value`);
-    }
-    options.set(name, [...(options.get(name) ?? []), value]);
-  }
-  return options;
-}
-
 /** The database the tool works on: --db-url, else SUPABASE_DB_URL, else the local stack. */
-export function targetUrl(options: Map<string, string[]>): string {
-  const url = options.get("db-url")?.at(-1) || dbUrl();
+export function targetUrl(options: { "db-url"?: string }): string {
+  const url = options["db-url"] || dbUrl();
   if (!/^postgres(ql)?:\/\//.test(url)) throw new Error("the database URL must start with postgresql://");
   return url;
 }
@@ -431,12 +414,16 @@ export async function takeBackup(options: BackupOptions): Promise<{ path: string
 
 if (import.meta.main) {
   try {
-    const options = parseArgs(Deno.args);
+    const { values: options } = commandLine({
+      "db-url": { type: "string" },
+      out: { type: "string" },
+      schema: { type: "string", multiple: true },
+    });
     const url = targetUrl(options);
     const { path } = await takeBackup({
       url,
-      out: options.get("out")?.at(-1),
-      schemas: options.get("schema"),
+      out: options.out,
+      schemas: options.schema,
       label: "backup",
     });
     console.log(path);

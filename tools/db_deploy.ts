@@ -23,7 +23,6 @@ import {
   BACKUP_DIR,
   connect,
   maskUrl,
-  parseArgs,
   ROOT,
   runCommand,
   takeBackup,
@@ -31,21 +30,22 @@ import {
   utcStamp,
 } from "./db_backup.ts";
 import { isCurrent, readMigrations } from "./gen_shipped_migrations.ts";
-import type { Migration } from "./gen_shipped_migrations.ts";
+import { commandLine } from "./settings.ts";
+import { compareMigrations } from "../supabase/functions/_shared/migrations.ts";
+import type { AppliedMigration, ShippedMigration } from "../supabase/functions/_shared/migrations.ts";
 
 const SUPABASE = `${ROOT}node_modules/.bin/supabase`;
 const DURATION = /^\d+(ms|s|min|h)?$/;
 const DEPLOY_ACTOR = "db:deploy";
 
-async function appliedVersions(url: string): Promise<Map<string, string | null>> {
+async function appliedMigrations(url: string): Promise<AppliedMigration[]> {
   const sql = connect(url, DEPLOY_ACTOR);
   try {
-    const rows = await sql<{ version: string; name: string | null }[]>`
+    return await sql<AppliedMigration[]>`
       select version, name from supabase_migrations.schema_migrations order by version`.catch((error) => {
       if (error?.code === "42P01" || error?.code === "3F000") return []; // never migrated by the CLI
       throw error;
     });
-    return new Map(rows.map((row) => [row.version, row.name]));
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -70,7 +70,7 @@ async function recordDeploy(url: string, details: Record<string, unknown>): Prom
   }
 }
 
-function rollbackSteps(applied: Migration[], workdir: string, backup: string): string[] {
+function rollbackSteps(applied: readonly ShippedMigration[], workdir: string, backup: string): string[] {
   const lines: string[] = [];
   if (applied.length > 0) {
     lines.push(
@@ -110,29 +110,26 @@ export async function deploy(options: DeployOptions): Promise<number> {
   log(`target: ${maskUrl(options.url)}`);
 
   const shipped = readMigrations(`${options.workdir}/supabase/migrations`);
-  const applied = await appliedVersions(options.url);
-  const shippedVersions = new Set(shipped.map((m) => m.version));
-  const unknown = [...applied.keys()].filter((version) => !shippedVersions.has(version));
-  const pending = shipped.filter((m) => !applied.has(m.version));
-  const latestApplied = [...applied.keys()].sort().at(-1) ?? "";
+  const before = compareMigrations(shipped, await appliedMigrations(options.url));
+  const { pending, unknown } = before;
 
   if (unknown.length > 0) {
-    log(`the target has migrations this repository does not ship: ${unknown.join(", ")}`);
+    log(
+      `the target has migrations this repository does not ship: ${unknown.map((m) => m.version).join(", ")}`,
+    );
     log(
       "deploy from the branch that has them, or repair the history (docs/RUNBOOK.md, Deploy). Nothing changed.",
     );
     return 1;
   }
   if (pending.length === 0) {
-    log(`up to date: ${applied.size} migrations applied, nothing pending`);
+    log(`up to date: ${before.applied.length} migrations applied, nothing pending`);
     return 0;
   }
   log(`pending (${pending.length}):`);
   for (const m of pending) {
     log(
-      `  ${m.version}_${m.name}${
-        m.version < latestApplied ? "  (older than the latest applied: out of order)" : ""
-      }`,
+      `  ${m.version}_${m.name}${m.out_of_order ? "  (older than the latest applied: out of order)" : ""}`,
     );
   }
   if (options.dryRun) {
@@ -171,7 +168,9 @@ export async function deploy(options: DeployOptions): Promise<number> {
     { env: { PGOPTIONS: sessionOptions, SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } },
   );
 
-  const after = await appliedVersions(options.url);
+  const after = new Set(
+    compareMigrations(shipped, await appliedMigrations(options.url)).applied.map((m) => m.version),
+  );
   const appliedNow = pending.filter((m) => after.has(m.version));
   const stillPending = pending.filter((m) => !after.has(m.version));
   const failed = !cli.success || stillPending.length > 0;
@@ -240,21 +239,28 @@ export async function deploy(options: DeployOptions): Promise<number> {
 
 if (import.meta.main) {
   try {
-    const options = parseArgs(Deno.args, ["dry-run"]);
-    const lockTimeout = options.get("lock-timeout")?.at(-1) ?? "5s";
-    const statementTimeout = options.get("statement-timeout")?.at(-1) ?? "10min";
+    const { values: options } = commandLine({
+      "db-url": { type: "string" },
+      workdir: { type: "string" },
+      "lock-timeout": { type: "string", default: "5s" },
+      "statement-timeout": { type: "string", default: "10min" },
+      "backup-dir": { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+    });
+    const lockTimeout = options["lock-timeout"];
+    const statementTimeout = options["statement-timeout"];
     for (const [name, value] of [["lock-timeout", lockTimeout], ["statement-timeout", statementTimeout]]) {
       if (!DURATION.test(value)) throw new Error(`--${name} must look like 5s, 500ms, 10min or 1h`);
     }
-    const workdir = (options.get("workdir")?.at(-1) ?? ROOT).replace(/\/$/, "");
+    const workdir = (options.workdir ?? ROOT).replace(/\/$/, "");
     Deno.exit(
       await deploy({
         url: targetUrl(options),
         workdir,
         lockTimeout,
         statementTimeout,
-        backupDir: options.get("backup-dir")?.at(-1) ?? BACKUP_DIR,
-        dryRun: options.has("dry-run"),
+        backupDir: options["backup-dir"] ?? BACKUP_DIR,
+        dryRun: options["dry-run"],
       }),
     );
   } catch (error) {

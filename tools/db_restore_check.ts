@@ -37,7 +37,6 @@ import {
   eventTriggers,
   listTables,
   maskUrl,
-  parseArgs,
   privilegeDigest,
   PROJECT_SCHEMAS,
   publicationTables,
@@ -54,6 +53,7 @@ import {
   writePrivateFile,
 } from "./db_backup.ts";
 import type { EventTriggerDefinition, Manifest, TableStats } from "./db_backup.ts";
+import { commandLine } from "./settings.ts";
 
 /** TOC entries that cannot be restored outside cron.database_name: the pg_cron extension and its schema's objects. */
 const PG_CRON_ENTRY =
@@ -551,20 +551,28 @@ export async function restoreCheck(options: RestoreCheckOptions): Promise<Restor
 
 if (import.meta.main) {
   try {
-    const options = parseArgs(Deno.args, ["against-source", "keep", "no-owner"]);
+    const { values: options } = commandLine({
+      "db-url": { type: "string" },
+      backup: { type: "string" },
+      "backup-dir": { type: "string" },
+      "scratch-url": { type: "string" },
+      "restore-into": { type: "string" },
+      "against-source": { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+      "no-owner": { type: "boolean", default: false },
+    });
     const sourceUrl = targetUrl(options);
-    const restoreIntoUrl = options.get("restore-into")?.at(-1);
-    if (restoreIntoUrl && !options.get("backup")) throw new Error("--restore-into needs --backup FILE.dump");
+    const restoreIntoUrl = options["restore-into"];
+    if (restoreIntoUrl && !options.backup) throw new Error("--restore-into needs --backup FILE.dump");
     const result = await restoreCheck({
       sourceUrl,
-      backup: options.get("backup")?.at(-1),
-      backupDir: options.get("backup-dir")?.at(-1),
-      scratchUrl: options.get("scratch-url")?.at(-1) ??
-        (Deno.env.get("RESTORE_CHECK_SCRATCH_URL") || undefined),
+      backup: options.backup,
+      backupDir: options["backup-dir"],
+      scratchUrl: options["scratch-url"] ?? (Deno.env.get("RESTORE_CHECK_SCRATCH_URL") || undefined),
       restoreIntoUrl,
-      againstSource: options.has("against-source"),
-      keep: options.has("keep"),
-      noOwner: options.has("no-owner"),
+      againstSource: options["against-source"],
+      keep: options.keep,
+      noOwner: options["no-owner"],
     });
     console.log(formatTable(result.rows));
     for (const trigger of result.eventTriggers) {

@@ -9,7 +9,7 @@
  *   eval "$(bash tools/run.sh deno run -A tools/dev_env.ts --port "$TEST_GATEWAY_PORT")"
  */
 import { DEV_APP_ORIGIN, DEV_DIR, DEV_SIGN_IN_PATH } from "./dev_issuer.ts";
-import { dbUrl, port as settingPort, takeOption } from "./settings.ts";
+import { commandLine, dbUrl, portOption } from "./settings.ts";
 
 /** The webhook signing secret of the local stack, created once in .local/dev. */
 export async function devWebhookSecret(): Promise<string> {
@@ -47,9 +47,8 @@ export async function developmentEnvironment(port: number): Promise<Record<strin
 }
 
 if (import.meta.main) {
-  const portOption = takeOption([...Deno.args], "--port");
-  const port = portOption === undefined ? settingPort("GATEWAY_PORT") : Number(portOption);
-  const env = await developmentEnvironment(port);
+  const { values } = commandLine({ port: { type: "string" } });
+  const env = await developmentEnvironment(portOption(values.port, "GATEWAY_PORT"));
   for (const [name, value] of Object.entries(env)) {
     console.log(`export ${name}='${value.replaceAll("'", "'\\''")}'`);
   }

@@ -20,17 +20,15 @@
  */
 import { DEV_SIGN_IN_PATH, devJwks, devKey, devSignIn } from "./dev_issuer.ts";
 import { developmentEnvironment, devIssuer } from "./dev_env.ts";
-import { fail, port as settingPort, takeOption } from "./settings.ts";
+import { commandLine, fail, portOption } from "./settings.ts";
 import { ConfigError } from "../supabase/functions/_shared/config.ts";
 
 /** Exit status asking tools/dev.sh to start the gateway again (EX_TEMPFAIL). */
 export const RESTART_STATUS = 75;
 
-const args = [...Deno.args];
-const portOption = takeOption(args, "--port");
-const watch = args.includes("--watch");
-const port = portOption === undefined ? settingPort("GATEWAY_PORT") : Number(portOption);
-if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port ${portOption} is not a port number`);
+const { values: options } = commandLine({ port: { type: "string" }, watch: { type: "boolean" } });
+const watch = options.watch === true;
+const port = portOption(options.port, "GATEWAY_PORT");
 
 function portInUse(error: unknown): never {
   if (error instanceof Deno.errors.AddrInUse) {

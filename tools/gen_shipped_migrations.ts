@@ -9,6 +9,8 @@
  * runs the same comparison). `npm run db:deploy` warns when it is stale.
  */
 
+import { commandLine } from "./settings.ts";
+
 const ROOT = new URL("../", import.meta.url);
 export const MIGRATIONS_DIR = new URL("supabase/migrations/", ROOT);
 export const MODULE_PATH = new URL("supabase/functions/admin/shipped_migrations.ts", ROOT);
@@ -76,7 +78,7 @@ export function isCurrent(): boolean {
 
 if (import.meta.main) {
   const source = renderModule(readMigrations());
-  if (Deno.args.includes("--check")) {
+  if (commandLine({ check: { type: "boolean" } }).values.check) {
     if (!isCurrent()) {
       console.error(
         "supabase/functions/admin/shipped_migrations.ts is stale: run deno run --allow-read --allow-write=supabase/functions/admin tools/gen_shipped_migrations.ts",

@@ -11,7 +11,7 @@
  */
 import { Webhook } from "svix";
 import { devWebhookSecret } from "./dev_env.ts";
-import { fail, functionsUrl } from "./settings.ts";
+import { commandLine, fail, functionsUrl } from "./settings.ts";
 
 /** The local clerk-webhooks function (FUNCTIONS_URL, exported by tools/lib.sh). */
 export function defaultWebhookUrl(): string {
@@ -193,12 +193,9 @@ export function sampleUserId(prefix = "wh"): string {
 }
 
 if (import.meta.main) {
-  const argument = (name: string) => {
-    const index = Deno.args.indexOf(name);
-    return index >= 0 ? Deno.args[index + 1] : undefined;
-  };
-  const url = argument("--url") ?? defaultWebhookUrl();
-  const userId = argument("--user") ?? sampleUserId("sample");
+  const { values } = commandLine({ url: { type: "string" }, user: { type: "string" } });
+  const url = values.url ?? defaultWebhookUrl();
+  const userId = values.user ?? sampleUserId("sample");
   const secret = await webhookSecret();
   const now = Date.now();
   const created = signDelivery(secret, userEvent("user.created", userId, { updatedAt: now - 3_000 }));

@@ -9,6 +9,8 @@
  *   FAULT_GATEWAY_PORT
  *   SUPABASE_DB_URL FUNCTIONS_URL
  */
+import { parseArgs } from "node:util";
+import type { ParseArgsOptionsConfig } from "node:util";
 
 export type PortName =
   | "PG_PORT"
@@ -61,11 +63,26 @@ export function localDbUrl(pgPort: number): string {
   return `postgresql://postgres:postgres@127.0.0.1:${pgPort}/postgres`;
 }
 
-/** `--name value` from args, removed from the array; undefined when absent. */
-export function takeOption(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  if (index < 0) return undefined;
-  const [, value] = args.splice(index, 2);
-  if (value === undefined) fail(`${name} needs a value`);
-  return value;
+/**
+ * The command line through node:util `parseArgs` (strict: an unknown or malformed option stops
+ * the tool with one line naming it, exit 2), e.g.
+ *   const { values, positionals } = commandLine({ port: { type: "string" } }, { positionals: true });
+ */
+export function commandLine<const T extends ParseArgsOptionsConfig>(
+  options: T,
+  { positionals = false, args = Deno.args }: { positionals?: boolean; args?: string[] } = {},
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
+/** A `--port` option's value as a port number (fails with one line when it is not one). */
+export function portOption(value: string | undefined, fallback: PortName): number {
+  if (value === undefined) return port(fallback);
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) fail(`--port ${value} is not a port number`);
+  return parsed;
 }

@@ -31,7 +31,6 @@ db_psql -f tools/sql/test_helpers.sql >/dev/null
 
 results_dir="$LOCAL_DIR/test-results"
 mkdir -p "$results_dir"
-strip_ansi() { sed -E 's/\x1b\[[0-9;]*m//g' "$@"; }
 
 # --- pgTAP ------------------------------------------------------------------------------
 log "pgTAP suite (pg_prove)"
@@ -87,23 +86,22 @@ log "Deno tests"
 deno_out="$results_dir/deno.txt"
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(tests/)
+deno_junit="$results_dir/deno.junit.xml"
+rm -f "$deno_junit"
 set +e
-deno test --allow-all --no-check=remote "${targets[@]}" 2>&1 | tee "$deno_out"
+# The counts come from the JUnit report (tools/junit_summary.ts), not from the console; NO_COLOR
+# keeps the copy in deno.txt plain text.
+NO_COLOR=1 deno test --allow-all --no-check=remote --junit-path="$deno_junit" "${targets[@]}" 2>&1 | tee "$deno_out"
 deno_rc=${PIPESTATUS[0]}
 set -e
-# Deno colours its summary even when piped; strip ANSI codes before reading it.
-summary=$(strip_ansi "$deno_out" | grep -E '^(ok|FAILED) \|' | tail -1 || true)
-count() { printf '%s' "$summary" | grep -oE "[0-9]+ $1" | grep -oE '^[0-9]+' || true; }
-deno_passed=$(count passed)
-deno_failed=$(count failed)
-deno_skipped=$(count ignored)
+junit_summary() { deno run --quiet --allow-read tools/junit_summary.ts "$1" "$deno_junit"; }
+read -r deno_passed deno_failed deno_skipped <<<"$(junit_summary counts)"
 deno_passed=${deno_passed:-0}
 deno_failed=${deno_failed:-0}
 deno_skipped=${deno_skipped:-0}
 if [ "$deno_rc" -ne 0 ] && [ "$deno_failed" -eq 0 ]; then deno_failed=1; fi # did not compile or crashed
-# `<name> ... ignored (0ms)`: allowed only when the name declares the skip.
-deno_undeclared=$(strip_ansi "$deno_out" | grep -E ' \.\.\. ignored' | sed -E 's/ \.\.\. ignored.*$//; s/^\s+//' \
-  | grep -vE '^\[declared skip: [^]]+\]' || true)
+# A skipped (ignored) test is allowed only when its name declares the skip.
+deno_undeclared=$(junit_summary skipped | grep -vE '^\[declared skip: [^]]+\]' || true)
 
 # --- Fast gates -------------------------------------------------------------------------
 log "gates: deno fmt --check, deno lint, deno check"

@@ -5,13 +5,17 @@
  */
 import { mintSessionToken } from "./dev_issuer.ts";
 import { devIssuer } from "./dev_env.ts";
-import { fail, port as settingPort, takeOption } from "./settings.ts";
+import { commandLine, fail, portOption } from "./settings.ts";
 
-const args = [...Deno.args];
-const ttl = Number(takeOption(args, "--ttl") ?? "3600");
-const portOption = takeOption(args, "--port");
-const port = portOption === undefined ? settingPort("GATEWAY_PORT") : Number(portOption);
-const sub = args[0];
+const { values, positionals } = commandLine({
+  ttl: { type: "string", default: "3600" },
+  port: { type: "string" },
+}, {
+  positionals: true,
+});
+const ttl = Number(values.ttl);
+const port = portOption(values.port, "GATEWAY_PORT");
+const sub = positionals[0];
 if (!sub || !/^user_[A-Za-z0-9]{1,64}$/.test(sub) || !(ttl > 0) || !Number.isInteger(port)) {
   console.error("usage: npm run -s token -- user_<id> [--ttl seconds] [--port gateway-port]");
   Deno.exit(2);

@@ -57,6 +57,8 @@ export interface DatabaseOptions {
   requestDeadlineMs?: number;
   /** Serve the pool counters at GET /<function>/_db/stats (_shared/http.ts). */
   debugStats?: boolean;
+  /** postgres.js `debug` hook: every statement as it is built (benchmarks capture the SQL with it). */
+  debug?: postgres.Options<Record<string, postgres.PostgresType>>["debug"];
 }
 
 /**
@@ -160,6 +162,7 @@ export function configureDatabase(opts: DatabaseOptions): void {
     pooler: "none",
     requestDeadlineMs: opts.statementTimeoutMs + DEADLINE_MARGIN_MS,
     debugStats: false,
+    debug: false,
     ...opts,
   };
   if (!slots || slots.size !== options.poolSize) slots = new Slots(options.poolSize);
@@ -187,6 +190,7 @@ function createGeneration(opts: Required<DatabaseOptions>): Generation {
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     onnotice: () => {},
     connection,
+    debug: opts.debug,
   });
   stats.pools_created++;
   return { id: ++generations, sql, retired: false };

@@ -25,6 +25,13 @@ async function preparseJson(c: Context): Promise<void> {
   c.req.bodyCache.json = Promise.resolve(value);
 }
 
+/** Marks a validate() middleware with what it checks, so openapi.ts documents the route from it. */
+export const VALIDATES = Symbol("validates");
+export interface Validates {
+  target: keyof ValidationTargets;
+  schema: z.ZodType;
+}
+
 /** Like `zValidator`, but a failure throws our 400 problem with field details. */
 export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(
   target: Target,
@@ -39,5 +46,6 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
     else if (target === "param") assertStorable(c.req.param(), "path");
     return inner(c, next);
   };
+  (checked as MiddlewareHandler & { [VALIDATES]?: Validates })[VALIDATES] = { target, schema };
   return checked as typeof inner;
 }

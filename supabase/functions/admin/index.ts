@@ -31,6 +31,7 @@ import { alertRoutes, dispatchRoutes } from "./routes/alerts.ts";
 import { bearerToken, staffOrSecret } from "./machine_auth.ts";
 import { staffRoutes } from "./routes/staff.ts";
 import { userLookupRoutes } from "./routes/users.ts";
+import { serveOpenApi } from "../_shared/openapi.ts";
 
 const config = loadConfig(
   z.object({ ...DatabaseSettings, ...ClerkSessionSettings, ...HttpSettings, ...OperationsSettings }),
@@ -84,6 +85,23 @@ staffOnly.route("/migrations", migrationRoutes);
 staffOnly.route("/alerts", alertRoutes);
 staffOnly.route("/staff", staffRoutes);
 staffOnly.route("/users", userLookupRoutes);
+serveOpenApi(staffOnly, app, {
+  title: "Workspace admin API",
+  description:
+    "For staff (support and admin per public.users.role): audit log, jobs, migrations, metrics, alerts, staff, user lookup.",
+  basePath: "/admin",
+  selfAuthenticated: {
+    "GET /admin/metrics": [{ scrapeToken: [] }, { clerkSession: [] }],
+    "POST /admin/alerts/dispatch": [{ dispatchSecret: [] }, { clerkSession: [] }],
+  },
+  securitySchemes: {
+    scrapeToken: { type: "http", scheme: "bearer", description: "METRICS_SCRAPE_TOKEN" },
+    dispatchSecret: { type: "apiKey", in: "header", name: "x-alerts-dispatch-secret" },
+  },
+  standardErrors: {
+    403: "Not staff",
+  },
+});
 app.route("/", staffOnly);
 
 serve(app);

@@ -3,6 +3,7 @@
  * so a misspelt filter is a 400 rather than a silently unfiltered audit search.
  */
 import { z } from "zod";
+import { Cursor } from "../_shared/schemas.ts";
 import { isRealInstant } from "../_shared/pagination.ts";
 
 export const ACTOR_KINDS = ["user", "staff", "service", "database"] as const;
@@ -10,8 +11,6 @@ export const ACTOR_KINDS = ["user", "staff", "service", "database"] as const;
 /** An action (`dsar.erasure.approved`) or, ending in `.*`, an action prefix (`dsar.*`). */
 const ACTION_FILTER = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/;
 const IDENTIFIER = /^[a-z_][a-z0-9_$]{0,62}$/;
-
-export const Cursor = z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, "not a cursor from this API");
 
 /**
  * A real instant (zod's format check alone lets year 0000 through, which Postgres refuses with

@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { SessionEnv } from "../_shared/auth.ts";
 import { forbidden } from "../_shared/errors.ts";
+import { queryAsUser } from "../_shared/db.ts";
 import { isStaff } from "./repositories/staff.ts";
 
 /**
@@ -9,7 +10,8 @@ import { isStaff } from "./repositories/staff.ts";
  * cache), so a revoked role takes effect at once; a `role` claim in the token is never consulted.
  */
 export const requireStaff: MiddlewareHandler<SessionEnv> = async (c, next) => {
-  if (!(await isStaff(c.get("claims"), { requestId: c.get("requestId") }))) {
+  const [row] = await queryAsUser(c.get("claims"), isStaff);
+  if (row?.staff !== true) {
     throw forbidden("staff only");
   }
   await next();

@@ -13,8 +13,6 @@ export const GrantStaffBody = z.strictObject({
   role: z.enum(["support", "admin"]),
 });
 
-export const NoQuery = z.strictObject({});
-
 /** GET /users?email=… | ?id=… | ?name=… — exactly one of them. */
 export const UserLookupQuery = z
   .strictObject({

@@ -4,7 +4,8 @@
  *
  * Deny by default: the public routes (health, openapi.json) are named here; every other route is
  * mounted on `signedIn`, a sub-app whose first middleware is requireSession, so a new route
- * module cannot run without claims by being left out of a list.
+ * module cannot run without claims by being left out of a list. The OpenAPI document is generated
+ * from the routes (_shared/openapi.ts): a route's own `documented()` and `validate()` middlewares.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -18,7 +19,7 @@ import { meRoutes } from "./routes/me.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { tabRoutes } from "./routes/tabs.ts";
 import { historyRoutes } from "./routes/history.ts";
-import { openApiDocument } from "./openapi.ts";
+import { serveOpenApi } from "../_shared/openapi.ts";
 
 const config = loadConfig(z.object({ ...DatabaseSettings, ...ClerkSessionSettings, ...HttpSettings }));
 
@@ -35,7 +36,13 @@ export const app = createFunctionApp("api", {
 export const PUBLIC_ROUTES = ["/api/health", "/api/openapi.json"];
 
 app.route("/health", healthRoutes);
-app.get("/openapi.json", (c) => c.json(openApiDocument(new URL("/functions/v1/api", c.req.url).href)));
+serveOpenApi(app, app, {
+  title: "Workspace client API",
+  description:
+    "Called by client apps with a Clerk session token. Row-level security decides every read and write.",
+  basePath: "/api",
+  publicRoutes: PUBLIC_ROUTES.map((path) => `GET ${path}`),
+});
 
 // Everything below needs a session; the middleware matches every path, unknown ones included
 // (an unauthenticated caller gets 401, not a map of which routes exist).

@@ -1,8 +1,10 @@
 /**
  * Request and response schemas of the client API. The single source for validation (routes) and
- * for the OpenAPI document (openapi.ts). Objects are strict: unknown fields are refused.
+ * for the OpenAPI document (generated from the routes by _shared/openapi.ts). Objects are strict: unknown fields are refused.
  */
 import { z } from "zod";
+import { Cursor, UuidIdParam } from "../_shared/schemas.ts";
+import type { HistoryRow, ProjectRow, SameFields, TabRow, UserRow } from "./rows.ts";
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -14,9 +16,7 @@ const boundedObject = (maxBytes: number) =>
 
 export const ProjectStatus = z.enum(["active", "archived", "deleted"]);
 
-export const ProjectIdParam = z.strictObject({ id: z.uuid({ message: "must be a uuid" }) });
-
-export const Cursor = z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, "not a cursor from this API");
+export const ProjectIdParam = UuidIdParam;
 
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -129,3 +129,16 @@ export const page = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), next_cursor: z.string().nullable() });
 
 export const TabList = z.object({ data: z.array(Tab), version: z.string() });
+
+/**
+ * Compile-time check (deno check): each response schema names exactly the columns its repository
+ * selects (rows.ts, from the generated database types), so a column added to a select list or a
+ * table and not to the documented shape, or the reverse, fails `npm run check`.
+ */
+type Holds<T extends true> = T;
+export type ResponseShapesMatchRows = [
+  Holds<SameFields<z.output<typeof User>, UserRow>>,
+  Holds<SameFields<z.output<typeof Project>, ProjectRow>>,
+  Holds<SameFields<z.output<typeof Tab>, TabRow>>,
+  Holds<SameFields<z.output<typeof HistoryEvent>, HistoryRow>>,
+];

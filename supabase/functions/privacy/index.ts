@@ -20,6 +20,7 @@ import { createClerkBackend } from "./clerk_backend.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { dataMapRoutes } from "./routes/data_map.ts";
 import { erasureRoutes } from "./routes/erasures.ts";
+import { serveOpenApi } from "../_shared/openapi.ts";
 
 const config = loadPrivacyConfig();
 
@@ -46,6 +47,18 @@ const signedIn = new Hono<SessionEnv>();
 signedIn.use("*", requireSession);
 signedIn.route("/requests", requestRoutes);
 signedIn.route("/data-map", dataMapRoutes);
+serveOpenApi(signedIn, app, {
+  title: "Workspace privacy API",
+  description: "Data-subject requests (export, erasure) and the data map. docs/PRIVACY.md.",
+  basePath: "/privacy",
+  selfAuthenticated: { "POST /privacy/erasures/run": [{ runnerSecret: [] }, { clerkSession: [] }] },
+  standardErrors: {
+    429: "Over the rate limit: retry after `Retry-After` seconds",
+  },
+  securitySchemes: {
+    runnerSecret: { type: "apiKey", in: "header", name: "x-privacy-runner-secret" },
+  },
+});
 app.route("/", signedIn);
 
 serve(app);

@@ -6,17 +6,18 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { SessionEnv } from "../_shared/auth.ts";
 import { HttpError } from "../_shared/errors.ts";
-import type { Caller } from "./repositories/caller.ts";
+import { type Caller, queryAs } from "./caller.ts";
 import { type RateLimitedAction, takeRateLimit } from "./repositories/rate_limits.ts";
 
 /** The signed-in caller of a request (after requireSession). */
 export function userCaller(c: Context<SessionEnv>): Caller {
-  return { kind: "user", claims: c.get("claims"), requestId: c.get("requestId") };
+  return { kind: "user", claims: c.get("claims") };
 }
 
 export function rateLimit(action: RateLimitedAction): MiddlewareHandler<SessionEnv> {
   return async (c, next) => {
-    const result = await takeRateLimit(userCaller(c), action);
+    // Its own transaction, committed before the route runs: a refused call still counts.
+    const [result] = await queryAs(userCaller(c), (tx) => takeRateLimit(tx, action));
     const remaining = Math.max(0, result.max_hits - result.hits);
     if (!result.allowed) {
       throw new HttpError(

@@ -4,6 +4,7 @@
  * give malformed input a clear 400 before it reaches it.
  */
 import { z } from "zod";
+import { Cursor, NoQuery, UuidIdParam } from "../_shared/schemas.ts";
 import { CLERK_USER_ID } from "../_shared/auth.ts";
 
 export const REQUEST_KINDS = ["export", "erasure"] as const;
@@ -46,9 +47,7 @@ export const CreateRequestBody = z
 
 export type CreateRequestBody = z.output<typeof CreateRequestBody>;
 
-export const RequestIdParam = z.strictObject({ id: z.uuid({ message: "must be a uuid" }) });
-
-export const Cursor = z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, "not a cursor from this API");
+export const RequestIdParam = UuidIdParam;
 
 export const ListRequestsQuery = z.strictObject({
   subject_user_id: clerkUserId.optional(),
@@ -65,4 +64,4 @@ export const RunErasuresBody = z.strictObject({
   max_requests: z.number().int().min(1).max(100).optional(),
 });
 
-export const EmptyQuery = z.strictObject({});
+export { NoQuery as EmptyQuery };

@@ -6,7 +6,7 @@
 begin;
 set search_path = public, extensions, tests;
 
-select plan(32);
+select plan(36);
 
 -- ---------------------------------------------------------------------------------------------
 -- Schema and tables
@@ -82,14 +82,67 @@ select is(
 -- ---------------------------------------------------------------------------------------------
 -- Capture triggers and event triggers
 -- ---------------------------------------------------------------------------------------------
-select is(
-  (select count(*)::int from pg_trigger t
-    where t.tgrelid in ('public.users'::regclass, 'public.projects'::regclass,
-                        'public.workspace_tabs'::regclass, 'public.workspace_history'::regclass)
-      and t.tgfoid = 'audit.capture_automation_write'::regproc and t.tgenabled = 'A'),
-  16,
-  'insert/update/delete/truncate capture triggers on the four user tables, enabled ALWAYS'
+-- Found generically: a table added tomorrow is covered without editing this test. Every table of
+-- public (what clients and automation write) has the four capture triggers (audit.capture());
+-- every table of the other application schemas has them too, or is exempted here with a reason.
+create temporary view uncaptured as
+  select c.oid::regclass::text as table_name, o.op
+    from pg_class c
+   cross join (values ('insert', 4), ('delete', 8), ('update', 16), ('truncate', 32)) as o(op, bit)
+   where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace, 'privacy'::regnamespace,
+                            'ops'::regnamespace)
+     and c.relkind in ('r', 'p') and not c.relispartition
+     and not exists (
+       select 1 from pg_trigger t
+        where t.tgrelid = c.oid and t.tgfoid = 'audit.capture_automation_write'::regproc
+          and t.tgenabled = 'A' and (t.tgtype & 1) = 0 and (t.tgtype & o.bit) <> 0);
+create temporary table capture_exempt (table_name text primary key, reason text not null);
+insert into capture_exempt values
+  ('private.clerk_webhook_inbox', 'the webhook''s own delivery record; its effects on public.users are captured there'),
+  ('private.clerk_user_tombstones', 'written with the user.deleted erasure, which the DSAR erasure audits'),
+  ('private.tabs_version_bumps', 'transaction-local bookkeeping of the tab list version, no record of anyone'),
+  ('privacy.requests', 'changed only by the privacy.* functions, which audit every step (dsar.*)'),
+  ('privacy.exports', 'written and read only by the privacy.* functions, which audit them (dsar.export.*)'),
+  ('privacy.rate_limits', 'counters of calls, no action on a record'),
+  ('privacy.data_map', 'declared by migrations (DDL and migration history record it)'),
+  ('privacy.data_map_columns', 'declared by migrations (DDL and migration history record it)'),
+  ('ops.jobs', 'declared by migrations (DDL and migration history record it)'),
+  ('ops.settings', 'changed by migrations and operators only; no API role may write it'),
+  ('ops.alert_rules', 'declared by migrations; no API role may write it (a trigger also checks each query)'),
+  ('ops.alerts', 'opened and resolved only by ops.evaluate_alerts(), which audits both (alert.opened/resolved)'),
+  ('ops.notification_outbox', 'delivery bookkeeping of the dispatcher; a notification given up is audited'),
+  ('ops.audit_chain_status', 'the last result of the verify-audit-chain job, no record of anyone'),
+  ('ops.webhook_deliveries', 'counters per minute and outcome (signals), nothing personal, no action on a record'),
+  ('ops.http_requests', 'counters per minute, function and status class (signals), no action on a record'),
+  ('ops.clerk_sync_warnings', 'counters per hour and warning kind, written with the delivery the inbox records');
+select is_empty(
+  $$ select table_name, op from uncaptured where table_name like 'public.%' $$,
+  'every table of public has the insert/update/delete/truncate capture triggers, enabled ALWAYS'
 );
+select is_empty(
+  $$ select table_name, op from uncaptured
+      where table_name not like 'public.%' and table_name not in (select table_name from capture_exempt) $$,
+  'every table of private, privacy and ops is captured or exempted with a reason (capture_exempt above)'
+);
+select is_empty(
+  $$ select e.table_name from capture_exempt e where to_regclass(e.table_name) is null $$,
+  'every exempted table exists (a stale exemption is removed)'
+);
+
+-- audit.capture() attaches the four triggers in one call, and refuses a table it cannot record.
+create table public.capture_probe (id bigint primary key);
+select audit.capture('public.capture_probe');
+select is(
+  (select array_agg(t.tgname::text || ':' || t.tgenabled::text order by t.tgname) from pg_trigger t
+    where t.tgrelid = 'public.capture_probe'::regclass and t.tgfoid = 'audit.capture_automation_write'::regproc),
+  array['capture_probe_audit_delete:A', 'capture_probe_audit_insert:A', 'capture_probe_audit_truncate:A',
+        'capture_probe_audit_update:A'],
+  'audit.capture() attaches the insert/update/delete/truncate capture triggers, enabled ALWAYS'
+);
+create table public.capture_probe_keyless (name text);
+select throws_ok($$ select audit.capture('public.capture_probe_keyless') $$, '42703', null,
+  'audit.capture() refuses a table without an id column');
+drop table public.capture_probe, public.capture_probe_keyless;
 select is(
   (select array_agg(t.tgname::text order by t.tgname) from pg_trigger t
     where t.tgrelid = 'public.users'::regclass and t.tgfoid = 'audit.capture_role_change'::regproc

@@ -1,10 +1,10 @@
 /**
  * SQL for reading and verifying the audit log. Runs as the staff member (role authenticated):
  * row-level security on audit.log lets staff read; audit.verify() checks staff itself. Every read
- * is itself a staff action and is appended to the log in the same transaction.
+ * is itself a staff action and is appended to the log in the same transaction, which the route opens
+ * (withUser; verification with VERIFY_CONTEXT).
  */
-import { withUser } from "../../_shared/db.ts";
-import type { JsonObject, RequestContext, UserClaims } from "../../_shared/db.ts";
+import type { JsonObject, RequestContext, Tx } from "../../_shared/db.ts";
 
 export interface AuditFilter {
   actor?: string;
@@ -59,10 +59,9 @@ function searchDetails(page: AuditPage): JsonObject {
  * One page of entries, newest first (occurred_at desc, id desc), `limit + 1` rows to know whether
  * more follow. Each filter matches an index whose trailing columns are the sort order.
  */
-export function listAuditEntries(claims: UserClaims, page: AuditPage, context: RequestContext) {
+export async function listAuditEntries(tx: Tx, page: AuditPage) {
   const { filter } = page;
-  return withUser(claims, async (tx) => {
-    const rows = tx`
+  const rows = tx`
       select l.id::text, l.occurred_at, l.actor, l.actor_kind, l.db_role, l.action,
              l.target_schema, l.target_table, l.target_id, l.request_id, l.details,
              encode(c.hash, 'hex') as hash, to_char(l.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_occurred_at
@@ -73,45 +72,44 @@ export function listAuditEntries(claims: UserClaims, page: AuditPage, context: R
          ${filter.actorKind !== undefined ? tx`and l.actor_kind = ${filter.actorKind}` : tx``}
          ${filter.action !== undefined ? tx`and l.action = ${filter.action}` : tx``}
          ${
-      filter.actionPrefix !== undefined
-        // A range on the C-collated column: 'dsar.' <= action < 'dsar/' is exactly the prefix.
-        ? tx`and l.action >= ${filter.actionPrefix} and l.action < ${filter.actionPrefix.slice(0, -1) + "/"}`
-        : tx``
-    }
+    filter.actionPrefix !== undefined
+      // A range on the C-collated column: 'dsar.' <= action < 'dsar/' is exactly the prefix.
+      ? tx`and l.action >= ${filter.actionPrefix} and l.action < ${filter.actionPrefix.slice(0, -1) + "/"}`
+      : tx``
+  }
          ${filter.targetSchema !== undefined ? tx`and l.target_schema = ${filter.targetSchema}` : tx``}
          ${
-      filter.targetTable !== undefined && filter.targetId === undefined
-        ? tx`and l.target_table = ${filter.targetTable}`
-        : tx``
-    }
+    filter.targetTable !== undefined && filter.targetId === undefined
+      ? tx`and l.target_table = ${filter.targetTable}`
+      : tx``
+  }
          ${
-      filter.targetTable !== undefined && filter.targetId !== undefined
-        // A single-record entry names it in target_id, a statement-level one lists it in
-        // details.ids; audit.entries_about() finds both by index (see its migration for why it
-        // runs outside RLS); the scalar subquery makes it one initplan and a primary-key lookup.
-        ? tx`and l.target_table = ${filter.targetTable}
+    filter.targetTable !== undefined && filter.targetId !== undefined
+      // A single-record entry names it in target_id, a statement-level one lists it in
+      // details.ids; audit.entries_about() finds both by index (see its migration for why it
+      // runs outside RLS); the scalar subquery makes it one initplan and a primary-key lookup.
+      ? tx`and l.target_table = ${filter.targetTable}
              and l.id = any((select audit.entries_about(${filter.targetTable}, ${filter.targetId}))::bigint[])`
-        : tx``
-    }
+      : tx``
+  }
          ${filter.requestId !== undefined ? tx`and l.request_id = ${filter.requestId}` : tx``}
          ${filter.from !== undefined ? tx`and l.occurred_at >= ${filter.from}::text::timestamptz` : tx``}
          ${filter.to !== undefined ? tx`and l.occurred_at < ${filter.to}::text::timestamptz` : tx``}
          ${
-      page.after
-        ? tx`and (l.occurred_at, l.id) < (${page.after.occurredAt}::text::timestamptz, ${page.after.id}::text::bigint)`
-        : tx``
-    }
+    page.after
+      ? tx`and (l.occurred_at, l.id) < (${page.after.occurredAt}::text::timestamptz, ${page.after.id}::text::bigint)`
+      : tx``
+  }
        order by l.occurred_at desc, l.id desc
        limit ${page.limit + 1}
     `;
-    const recorded = tx`
+  const recorded = tx`
       select audit.append_staff_read('audit.searched', 'audit', 'log', null, ${
-      tx.json(searchDetails(page))
-    }::jsonb)
+    tx.json(searchDetails(page))
+  }::jsonb)
     `;
-    const [entries] = await Promise.all([rows, recorded]);
-    return entries;
-  }, context);
+  const [entries] = await Promise.all([rows, recorded]);
+  return entries;
 }
 
 export interface VerifyRow {
@@ -132,31 +130,32 @@ export interface VerifyScope {
   hash?: string;
 }
 
-/** Verification reads every entry in scope: a minute, not a user request's few seconds. */
-const VERIFY_STATEMENT_TIMEOUT_MS = 60_000;
+/**
+ * The transaction verifyAuditChain needs: verification reads every entry in scope, a minute, not a
+ * user request's few seconds.
+ */
+export const VERIFY_CONTEXT: RequestContext = { statementTimeoutMs: 60_000 };
 
 /**
- * Seals what is final and re-checks the chain (audit.verify), then records the check, under a longer
- * statement timeout than a user request.
+ * Seals what is final and re-checks the chain (audit.verify), then records the check; run it in a
+ * transaction with VERIFY_CONTEXT's longer statement timeout.
  */
-export function verifyAuditChain(claims: UserClaims, scope: VerifyScope, context: RequestContext) {
-  return withUser(claims, async (tx) => {
-    const [result] = await tx<VerifyRow[]>`
+export async function verifyAuditChain(tx: Tx, scope: VerifyScope) {
+  const [result] = await tx<VerifyRow[]>`
       select ok, checked::text, first_bad_id::text, problem, head_id::text, head_hash,
              sealed_through::text, unsealed::text
         from audit.verify(${scope.afterId ?? null}::bigint, ${scope.hash ?? null}::text)
     `;
-    await tx`
+  await tx`
       select audit.append_staff_read('audit.verified', 'audit', 'log', null, ${
-      tx.json({
-        ok: result.ok,
-        entries_checked: Number(result.checked),
-        first_bad_id: result.first_bad_id,
-        head_id: result.head_id,
-        after_id: scope.afterId ?? null,
-      } as JsonObject)
-    }::jsonb)
+    tx.json({
+      ok: result.ok,
+      entries_checked: Number(result.checked),
+      first_bad_id: result.first_bad_id,
+      head_id: result.head_id,
+      after_id: scope.afterId ?? null,
+    } as JsonObject)
+  }::jsonb)
     `;
-    return result;
-  }, { ...context, statementTimeoutMs: VERIFY_STATEMENT_TIMEOUT_MS });
+  return result;
 }

@@ -3,8 +3,7 @@
  * a security definer function that checks staff itself (P0001, hint http:403) before it reads
  * cron.job and cron.job_run_details, which no API role can read directly.
  */
-import { queryAsUser } from "../../_shared/db.ts";
-import type { RequestContext, UserClaims } from "../../_shared/db.ts";
+import type { Tx } from "../../_shared/db.ts";
 
 export interface JobHealthRow {
   name: string;
@@ -27,17 +26,12 @@ export interface JobHealthRow {
 }
 
 /** Every job declared in ops.jobs or scheduled in cron.job, by name. */
-export function listJobHealth(claims: UserClaims, context?: RequestContext) {
-  return queryAsUser(
-    claims,
-    (tx) =>
-      tx<JobHealthRow[]>`
+export function listJobHealth(tx: Tx) {
+  return tx<JobHealthRow[]>`
         select name, description, managed, scheduled, active, schedule, declared_schedule, command_matches,
                last_status, last_started_at, last_finished_at, last_duration_ms::float8 as last_duration_ms,
                last_message, runs_24h::int as runs_24h, failures_24h::int as failures_24h,
                last_failure_at, last_failure_message
           from ops.job_health()
-      `,
-    context,
-  );
+      `;
 }

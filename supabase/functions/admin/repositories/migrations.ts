@@ -3,8 +3,7 @@
  * Runs as the staff member (role authenticated): ops.applied_migrations() is a security definer
  * function that checks staff itself (P0001, hint http:403).
  */
-import { queryAsUser } from "../../_shared/db.ts";
-import type { RequestContext, UserClaims } from "../../_shared/db.ts";
+import type { Tx } from "../../_shared/db.ts";
 
 export interface AppliedMigrationRow {
   version: string;
@@ -12,10 +11,6 @@ export interface AppliedMigrationRow {
 }
 
 /** Versions (and names) applied to the database, oldest first; none when the CLI never ran there. */
-export function listAppliedMigrations(claims: UserClaims, context?: RequestContext) {
-  return queryAsUser(
-    claims,
-    (tx) => tx<AppliedMigrationRow[]>`select version, name from ops.applied_migrations()`,
-    context,
-  );
+export function listAppliedMigrations(tx: Tx) {
+  return tx<AppliedMigrationRow[]>`select version, name from ops.applied_migrations()`;
 }

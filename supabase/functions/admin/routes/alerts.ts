@@ -9,6 +9,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { validate } from "../../_shared/validation.ts";
+import { documented } from "../../_shared/openapi.ts";
+import { NoQuery } from "../../_shared/schemas.ts";
 import type { OperationsEnv } from "../machine_auth.ts";
 import { listAlerts } from "../repositories/operations.ts";
 import { dispatchNotifications } from "../notifications.ts";
@@ -17,21 +19,37 @@ import type { DispatchOptions } from "../notifications.ts";
 const AlertsQuery = z.strictObject({
   resolved: z.coerce.number().int().min(0).max(500).default(50),
 });
-const NoQuery = z.strictObject({});
 
 export const alertRoutes = new Hono<SessionEnv>()
-  .get("/", validate("query", AlertsQuery), async (c) => {
-    const rows = await listAlerts({ kind: "staff", claims: c.get("claims") }, c.req.valid("query").resolved, {
-      requestId: c.get("requestId"),
-    });
-    return c.json({
-      data: rows.map((row) => ({ ...row, value: Number(row.value), threshold: Number(row.threshold) })),
-    });
-  });
+  .get(
+    "/",
+    documented({ summary: "Open alerts and the latest resolved ones", responses: { 200: "The alerts" } }),
+    validate("query", AlertsQuery),
+    async (c) => {
+      const rows = await listAlerts(
+        { kind: "staff", claims: c.get("claims") },
+        c.req.valid("query").resolved,
+        {
+          requestId: c.get("requestId"),
+        },
+      );
+      return c.json({
+        data: rows.map((row) => ({ ...row, value: Number(row.value), threshold: Number(row.threshold) })),
+      });
+    },
+  );
 
 export function dispatchRoutes(options: DispatchOptions) {
   return new Hono<OperationsEnv>()
-    .post("/", validate("query", NoQuery), async (c) => {
-      return c.json(await dispatchNotifications(options, { requestId: c.get("requestId") }));
-    });
+    .post(
+      "/",
+      documented({
+        summary: "One round of the alert notification dispatcher",
+        responses: { 200: "What the round claimed, sent, retried and gave up", 403: "Not staff" },
+      }),
+      validate("query", NoQuery),
+      async (c) => {
+        return c.json(await dispatchNotifications(options, { requestId: c.get("requestId") }));
+      },
+    );
 }

@@ -6,8 +6,10 @@ import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { bigintPart, decodeCursor, encodeCursor, instantPart, takePage } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
+import { documented } from "../../_shared/openapi.ts";
 import { AuditListQuery, VerifyQuery } from "../schemas.ts";
-import { listAuditEntries, verifyAuditChain } from "../repositories/audit.ts";
+import { withUser } from "../../_shared/db.ts";
+import { listAuditEntries, VERIFY_CONTEXT, verifyAuditChain } from "../repositories/audit.ts";
 import type { AuditFilter } from "../repositories/audit.ts";
 
 function toFilter(query: AuditListQuery): AuditFilter {
@@ -27,37 +29,51 @@ function toFilter(query: AuditListQuery): AuditFilter {
 }
 
 export const auditRoutes = new Hono<SessionEnv>()
-  .get("/", validate("query", AuditListQuery), async (c) => {
-    const query = c.req.valid("query");
-    const after = query.cursor ? decodeCursor(query.cursor, [instantPart, bigintPart]) : undefined;
-    const rows = await listAuditEntries(
-      c.get("claims"),
-      { filter: toFilter(query), limit: query.limit, after: after && { occurredAt: after[0], id: after[1] } },
-      { requestId: c.get("requestId") },
-    );
-    const { items, hasMore } = takePage(rows, query.limit);
-    const last = items.at(-1);
-    return c.json({
-      data: items.map(({ cursor_occurred_at: _, ...entry }) => entry),
-      next_cursor: hasMore && last ? encodeCursor([last.cursor_occurred_at, last.id]) : null,
-    });
-  })
-  .get("/verify", validate("query", VerifyQuery), async (c) => {
-    const query = c.req.valid("query");
-    const started = performance.now();
-    const result = await verifyAuditChain(
-      c.get("claims"),
-      { afterId: query.after_id, hash: query.hash },
-      { requestId: c.get("requestId") },
-    );
-    return c.json({
-      ok: result.ok,
-      entries_checked: Number(result.checked),
-      first_bad_id: result.first_bad_id,
-      problem: result.problem,
-      head: { id: result.head_id, hash: result.head_hash },
-      sealed_through: result.sealed_through,
-      unsealed: Number(result.unsealed),
-      duration_ms: Math.round(performance.now() - started),
-    });
-  });
+  .get(
+    "/",
+    documented({
+      summary: "Search the audit log, newest first (keyset pagination; the search is itself audited)",
+      responses: { 200: "A page of entries" },
+    }),
+    validate("query", AuditListQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const after = query.cursor ? decodeCursor(query.cursor, [instantPart, bigintPart]) : undefined;
+      const page = {
+        filter: toFilter(query),
+        limit: query.limit,
+        after: after && { occurredAt: after[0], id: after[1] },
+      };
+      const rows = await withUser(c.get("claims"), (tx) => listAuditEntries(tx, page));
+      const { items, hasMore } = takePage(rows, query.limit);
+      const last = items.at(-1);
+      return c.json({
+        data: items.map(({ cursor_occurred_at: _, ...entry }) => entry),
+        next_cursor: hasMore && last ? encodeCursor([last.cursor_occurred_at, last.id]) : null,
+      });
+    },
+  )
+  .get(
+    "/verify",
+    documented({
+      summary: "Seal what is final and verify the hash chain (from a checkpoint if given)",
+      responses: { 200: "The verification result" },
+    }),
+    validate("query", VerifyQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const started = performance.now();
+      const scope = { afterId: query.after_id, hash: query.hash };
+      const result = await withUser(c.get("claims"), (tx) => verifyAuditChain(tx, scope), VERIFY_CONTEXT);
+      return c.json({
+        ok: result.ok,
+        entries_checked: Number(result.checked),
+        first_bad_id: result.first_bad_id,
+        problem: result.problem,
+        head: { id: result.head_id, hash: result.head_hash },
+        sealed_through: result.sealed_through,
+        unsealed: Number(result.unsealed),
+        duration_ms: Math.round(performance.now() - started),
+      });
+    },
+  );

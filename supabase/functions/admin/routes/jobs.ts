@@ -5,14 +5,13 @@
  * ops.job_health() checks again in the database).
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { validate } from "../../_shared/validation.ts";
+import { documented } from "../../_shared/openapi.ts";
+import { NoQuery } from "../../_shared/schemas.ts";
+import { queryAsUser } from "../../_shared/db.ts";
 import { listJobHealth } from "../repositories/jobs.ts";
 import type { JobHealthRow } from "../repositories/jobs.ts";
-
-/** No query parameters: a misspelt filter is a 400, not an ignored one. */
-const NoQuery = z.strictObject({});
 
 /** What needs attention for one job; empty when it is healthy. */
 export function jobProblems(job: JobHealthRow): string[] {
@@ -57,8 +56,16 @@ export function presentJob(job: JobHealthRow) {
 }
 
 export const jobRoutes = new Hono<SessionEnv>()
-  .get("/", validate("query", NoQuery), async (c) => {
-    const rows = await listJobHealth(c.get("claims"), { requestId: c.get("requestId") });
-    const data = rows.map(presentJob);
-    return c.json({ healthy: data.every((job) => job.problems.length === 0), data });
-  });
+  .get(
+    "/",
+    documented({
+      summary: "Every scheduled job: schedule, last run, failures in 24 h, problems",
+      responses: { 200: "The jobs and whether all are healthy" },
+    }),
+    validate("query", NoQuery),
+    async (c) => {
+      const rows = await queryAsUser(c.get("claims"), listJobHealth);
+      const data = rows.map(presentJob);
+      return c.json({ healthy: data.every((job) => job.problems.length === 0), data });
+    },
+  );

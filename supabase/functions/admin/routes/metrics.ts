@@ -7,8 +7,9 @@
  * (index.ts, machine_auth.ts). Names and labels: docs/OPERATIONS.md, "Metrics".
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { validate } from "../../_shared/validation.ts";
+import { documented } from "../../_shared/openapi.ts";
+import { NoQuery } from "../../_shared/schemas.ts";
 import type { OperationsEnv } from "../machine_auth.ts";
 import { readMetrics } from "../repositories/operations.ts";
 import type { MetricSample } from "../repositories/operations.ts";
@@ -93,8 +94,6 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   { name: "alert_rule_errors", type: "gauge", help: "1 per alert rule whose last evaluation failed." },
 ];
 
-const NoQuery = z.strictObject({});
-
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** HELP text: backslash and line feed escaped. */
@@ -145,9 +144,17 @@ export function renderMetrics(
 }
 
 export const metricsRoutes = new Hono<OperationsEnv>()
-  .get("/", validate("query", NoQuery), async (c) => {
-    const samples = await readMetrics(c.get("caller"), { requestId: c.get("requestId") });
-    c.header("cache-control", "no-store");
-    c.header("content-type", PROMETHEUS_CONTENT_TYPE);
-    return c.body(renderMetrics(samples));
-  });
+  .get(
+    "/",
+    documented({
+      summary: "Metrics in the Prometheus text exposition format",
+      responses: { 200: "The exposition text (text/plain; version=0.0.4)", 403: "Not staff" },
+    }),
+    validate("query", NoQuery),
+    async (c) => {
+      const samples = await readMetrics(c.get("caller"), { requestId: c.get("requestId") });
+      c.header("cache-control", "no-store");
+      c.header("content-type", PROMETHEUS_CONTENT_TYPE);
+      return c.body(renderMetrics(samples));
+    },
+  );

@@ -7,22 +7,30 @@ import { Hono } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { queryAsUser } from "../../_shared/db.ts";
 import { validate } from "../../_shared/validation.ts";
+import { documented } from "../../_shared/openapi.ts";
 import { UserLookupQuery } from "../staff_schemas.ts";
 import { findUsers } from "../repositories/user_lookup.ts";
 import type { LookupKind } from "../repositories/user_lookup.ts";
 
 export const userLookupRoutes = new Hono<SessionEnv>()
-  .get("/", validate("query", UserLookupQuery), async (c) => {
-    const query = c.req.valid("query");
-    const [by, text]: [LookupKind, string] = query.email !== undefined
-      ? ["email", query.email]
-      : query.id !== undefined
-      ? ["id", query.id]
-      : ["name", query.name!];
-    const rows = await queryAsUser(
-      c.get("claims"),
-      (tx) => findUsers(tx, by, text, query.limit),
-      { requestId: c.get("requestId") },
-    );
-    return c.json({ data: rows });
-  });
+  .get(
+    "/",
+    documented({
+      summary: "Find users by email prefix, Clerk id or name prefix (audited as a staff read)",
+      responses: { 200: "The users found, with counts, open requests, tombstone and Clerk account state" },
+    }),
+    validate("query", UserLookupQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const [by, text]: [LookupKind, string] = query.email !== undefined
+        ? ["email", query.email]
+        : query.id !== undefined
+        ? ["id", query.id]
+        : ["name", query.name!];
+      const rows = await queryAsUser(
+        c.get("claims"),
+        (tx) => findUsers(tx, by, text, query.limit),
+      );
+      return c.json({ data: rows });
+    },
+  );

@@ -1,25 +1,26 @@
-/** SQL for a project's ordered tab list. Every statement runs as the caller, under RLS. */
-import { withUser } from "../../_shared/db.ts";
-import type { JsonObject, Row, UserClaims } from "../../_shared/db.ts";
+/**
+ * SQL for a project's ordered tab list. Every statement runs as the caller, under RLS, in the
+ * transaction the route chooses (withUser); the owner filters read `claims.sub`.
+ */
+import type { JsonObject, Tx, UserClaims } from "../../_shared/db.ts";
+import type { TabRow } from "../rows.ts";
 
 const TAB_COLUMNS = `id, project_id, position, title, kind, metadata, created_at, updated_at`;
 
 /** The tabs in order and the list's version; undefined when the caller cannot see the project. */
-export function listTabs(claims: UserClaims, projectId: string) {
-  return withUser(claims, async (tx) => {
-    const project = tx`
+export async function listTabs(tx: Tx, claims: UserClaims, projectId: string) {
+  const project = tx`
       select tabs_version::text as version from public.projects
       where id = ${projectId} and user_id = ${claims.sub} and status <> 'deleted'
     `;
-    const tabs = tx`
+  const tabs = tx<TabRow[]>`
       select ${tx.unsafe(TAB_COLUMNS)} from public.workspace_tabs
       where project_id = ${projectId} and user_id = ${claims.sub}
       order by position
     `;
-    const [found] = await project;
-    const rows = await tabs;
-    return found ? { version: found.version as string, tabs: rows as Row[] } : undefined;
-  });
+  const [found] = await project;
+  const rows = await tabs;
+  return found ? { version: found.version as string, tabs: rows } : undefined;
 }
 
 export interface TabWrite {
@@ -31,7 +32,7 @@ export interface TabWrite {
 }
 
 export type ReplaceOutcome =
-  | { kind: "replaced"; version: string; tabs: Row[] }
+  | { kind: "replaced"; version: string; tabs: TabRow[] }
   | { kind: "not_found" }
   | { kind: "version_mismatch"; currentVersion: string };
 
@@ -46,14 +47,14 @@ export type ReplaceOutcome =
  * writes after it move it no further. Tab ids are scoped to the project (primary key
  * (project_id, id)): an id another user's tab carries creates a tab here like any unused uuid.
  */
-export function replaceTabs(
+export async function replaceTabs(
+  tx: Tx,
   claims: UserClaims,
   projectId: string,
   expectedVersion: string,
   tabs: TabWrite[],
 ): Promise<ReplaceOutcome> {
-  return withUser(claims, async (tx) => {
-    const replace = tx`
+  const replace = tx`
       with bumped as (
         update public.projects set tabs_version = tabs_version + 1
         where id = ${projectId} and user_id = ${claims.sub} and status <> 'deleted'
@@ -90,21 +91,20 @@ export function replaceTabs(
              (select count(*) from changed)::int as changed,
              (select count(*) from created)::int as created
     `;
-    const list = tx`
+  const list = tx<TabRow[]>`
       select ${tx.unsafe(TAB_COLUMNS)} from public.workspace_tabs
       where project_id = ${projectId} and user_id = ${claims.sub}
       order by position
     `;
-    const [result] = await replace;
-    const rows = await list;
-    if (result.new_version !== null) {
-      return { kind: "replaced", version: result.new_version, tabs: rows as Row[] };
-    }
+  const [result] = await replace;
+  const rows = await list;
+  if (result.new_version !== null) {
+    return { kind: "replaced", version: result.new_version, tabs: rows };
+  }
 
-    const [project] = await tx`
+  const [project] = await tx`
       select tabs_version::text as version from public.projects
       where id = ${projectId} and user_id = ${claims.sub} and status <> 'deleted'
     `;
-    return project ? { kind: "version_mismatch", currentVersion: project.version } : { kind: "not_found" };
-  });
+  return project ? { kind: "version_mismatch", currentVersion: project.version } : { kind: "not_found" };
 }

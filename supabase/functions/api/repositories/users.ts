@@ -1,6 +1,9 @@
-/** SQL for the caller's own user row. Every statement runs as the caller, under RLS. */
-import { withUser } from "../../_shared/db.ts";
-import type { JsonObject, Tx, UserClaims } from "../../_shared/db.ts";
+/**
+ * SQL for the caller's own user row. Every statement runs as the caller, under RLS; the route
+ * chooses the transaction (withUser), so these compose with other statements in one.
+ */
+import type { JsonObject, Tx } from "../../_shared/db.ts";
+import type { UserRow } from "../rows.ts";
 
 const USER_COLUMNS = `id, email, first_name, last_name, image_url, display_name, preferences, role,
   last_sign_in_at, last_active_at, created_at, updated_at`;
@@ -18,23 +21,21 @@ export interface TokenProfile {
  * Concurrent first requests race safely on the primary key; the webhook later completes the row.
  * Meant to be pipelined in front of the statement that needs the row.
  */
-export function provisionUser(tx: Tx, claims: UserClaims, profile: TokenProfile) {
+export function provisionUser(tx: Tx, userId: string, profile: TokenProfile) {
   return tx`
     insert into public.users (id, email, first_name, last_name, image_url)
-    values (${claims.sub}, ${profile.email}, ${profile.first_name}, ${profile.last_name}, ${profile.image_url})
+    values (${userId}, ${profile.email}, ${profile.first_name}, ${profile.last_name}, ${profile.image_url})
     on conflict (id) do nothing
   `;
 }
 
 /** The caller's row, provisioned first if needed. */
-export function findOrProvisionMe(claims: UserClaims, profile: TokenProfile) {
-  return withUser(claims, async (tx) => {
-    const provision = provisionUser(tx, claims, profile);
-    const select = tx`select ${tx.unsafe(USER_COLUMNS)} from public.users where id = ${claims.sub}`;
-    await provision;
-    const [row] = await select;
-    return row;
-  });
+export async function findOrProvisionMe(tx: Tx, userId: string, profile: TokenProfile) {
+  const provision = provisionUser(tx, userId, profile);
+  const select = tx<UserRow[]>`select ${tx.unsafe(USER_COLUMNS)} from public.users where id = ${userId}`;
+  await provision;
+  const [row] = await select;
+  return row;
 }
 
 export interface MePatch {
@@ -43,22 +44,20 @@ export interface MePatch {
 }
 
 /** Updates the fields the user owns (provisioning the row first if needed) and returns the row. */
-export function updateMe(claims: UserClaims, profile: TokenProfile, patch: MePatch) {
-  return withUser(claims, async (tx) => {
-    const provision = provisionUser(tx, claims, profile);
-    const update = tx`
+export async function updateMe(tx: Tx, userId: string, profile: TokenProfile, patch: MePatch) {
+  const provision = provisionUser(tx, userId, profile);
+  const update = tx<UserRow[]>`
       update public.users set
         display_name = case when ${"display_name" in patch} then ${
-      patch.display_name ?? null
-    } else display_name end,
+    patch.display_name ?? null
+  } else display_name end,
         preferences = coalesce(${
-      patch.preferences === undefined ? null : tx.json(patch.preferences as JsonObject)
-    }::jsonb, preferences)
-      where id = ${claims.sub}
+    patch.preferences === undefined ? null : tx.json(patch.preferences as JsonObject)
+  }::jsonb, preferences)
+      where id = ${userId}
       returning ${tx.unsafe(USER_COLUMNS)}
     `;
-    await provision;
-    const [row] = await update;
-    return row;
-  });
+  await provision;
+  const [row] = await update;
+  return row;
 }

@@ -4,7 +4,16 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { HttpError, notFound } from "../../_shared/errors.ts";
 import { decodeCursor, encodeCursor, instantPart, takePage, uuidPart } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
-import { CreateProjectBody, ProjectIdParam, ProjectListQuery, UpdateProjectBody } from "../schemas.ts";
+import { documented } from "../../_shared/openapi.ts";
+import { queryAsUser, withUser } from "../../_shared/db.ts";
+import {
+  CreateProjectBody,
+  page,
+  Project,
+  ProjectIdParam,
+  ProjectListQuery,
+  UpdateProjectBody,
+} from "../schemas.ts";
 import {
   createProject,
   getProject,
@@ -26,41 +35,107 @@ function changedProjectOr(outcome: ChangeOutcome) {
 }
 
 export const projectRoutes = new Hono<SessionEnv>()
-  .get("/", validate("query", ProjectListQuery), async (c) => {
-    const { limit, cursor, status } = c.req.valid("query");
-    const after = cursor ? decodeCursor(cursor, [instantPart, uuidPart]) : undefined;
-    const rows = await listProjects(c.get("claims"), {
-      statuses: status ? [status] : ["active", "archived"],
-      limit,
-      after: after && { updatedAt: after[0], id: after[1] },
-    });
-    const { items, hasMore } = takePage(rows, limit);
-    const last = items.at(-1);
-    return c.json({
-      data: items.map(({ cursor_updated_at: _, ...project }) => project),
-      next_cursor: hasMore && last ? encodeCursor([last.cursor_updated_at, last.id]) : null,
-    });
-  })
-  .post("/", validate("json", CreateProjectBody), async (c) => {
-    const claims = c.get("claims");
-    const project = await createProject(claims, profileFromClaims(claims), c.req.valid("json"));
-    c.header("location", publicUrl(`${new URL(c.req.url).pathname}/${project.id}`));
-    return c.json(project, 201);
-  })
-  .get("/:id", validate("param", ProjectIdParam), async (c) => {
-    const project = await getProject(c.get("claims"), c.req.valid("param").id);
-    if (!project) throw notFound("project");
-    return c.json(project);
-  })
-  .patch("/:id", validate("param", ProjectIdParam), validate("json", UpdateProjectBody), async (c) => {
-    const outcome = await updateProject(c.get("claims"), c.req.valid("param").id, c.req.valid("json"));
-    return c.json(changedProjectOr(outcome));
-  })
-  .delete("/:id", validate("param", ProjectIdParam), async (c) => {
-    if (!await softDeleteProject(c.get("claims"), c.req.valid("param").id)) throw notFound("project");
-    return c.body(null, 204);
-  })
-  .post("/:id/restore", validate("param", ProjectIdParam), async (c) => {
-    const outcome = await restoreProject(c.get("claims"), c.req.valid("param").id);
-    return c.json(changedProjectOr(outcome));
-  });
+  .get(
+    "/",
+    documented({
+      summary: "The caller's projects, newest first (keyset pagination)",
+      responses: { 200: page(Project) },
+    }),
+    validate("query", ProjectListQuery),
+    async (c) => {
+      const { limit, cursor, status } = c.req.valid("query");
+      const after = cursor ? decodeCursor(cursor, [instantPart, uuidPart]) : undefined;
+      const claims = c.get("claims");
+      const rows = await queryAsUser(claims, (tx) =>
+        listProjects(tx, claims.sub, {
+          statuses: status ? [status] : ["active", "archived"],
+          limit,
+          after: after && { updatedAt: after[0], id: after[1] },
+        }));
+      const { items, hasMore } = takePage(rows, limit);
+      const last = items.at(-1);
+      return c.json({
+        data: items.map(({ cursor_updated_at: _, ...project }) => project),
+        next_cursor: hasMore && last ? encodeCursor([last.cursor_updated_at, last.id]) : null,
+      });
+    },
+  )
+  .post(
+    "/",
+    documented({ summary: "Create a project", responses: { 201: Project } }),
+    validate("json", CreateProjectBody),
+    async (c) => {
+      const claims = c.get("claims");
+      const body = c.req.valid("json");
+      const project = await withUser(
+        claims,
+        (tx) => createProject(tx, claims.sub, profileFromClaims(claims), body),
+      );
+      c.header("location", publicUrl(`${new URL(c.req.url).pathname}/${project.id}`));
+      return c.json(project, 201);
+    },
+  )
+  .get(
+    "/:id",
+    documented({ summary: "One project", responses: { 200: Project, 404: "No such project" } }),
+    validate("param", ProjectIdParam),
+    async (c) => {
+      const claims = c.get("claims");
+      const [project] = await queryAsUser(
+        claims,
+        (tx) => getProject(tx, claims.sub, c.req.valid("param").id),
+      );
+      if (!project) throw notFound("project");
+      return c.json(project);
+    },
+  )
+  .patch(
+    "/:id",
+    documented({
+      summary: "Update, archive or unarchive",
+      responses: { 200: Project, 404: "No such project", 409: "The project is deleted" },
+    }),
+    validate("param", ProjectIdParam),
+    validate("json", UpdateProjectBody),
+    async (c) => {
+      const claims = c.get("claims");
+      const { id } = c.req.valid("param");
+      const outcome = await withUser(claims, (tx) => updateProject(tx, claims.sub, id, c.req.valid("json")));
+      return c.json(changedProjectOr(outcome));
+    },
+  )
+  .delete(
+    "/:id",
+    documented({
+      summary: "Soft delete (restorable within the retention window)",
+      responses: { 204: "Deleted", 404: "No such project" },
+    }),
+    validate("param", ProjectIdParam),
+    async (c) => {
+      const claims = c.get("claims");
+      const [{ found }] = await queryAsUser(
+        claims,
+        (tx) => softDeleteProject(tx, claims.sub, c.req.valid("param").id),
+      );
+      if (!found) throw notFound("project");
+      return c.body(null, 204);
+    },
+  )
+  .post(
+    "/:id/restore",
+    documented({
+      summary: "Restore a soft-deleted project",
+      responses: {
+        200: Project,
+        404: "No such project",
+        409: "The project is not deleted",
+        410: "Past the retention window",
+      },
+    }),
+    validate("param", ProjectIdParam),
+    async (c) => {
+      const claims = c.get("claims");
+      const outcome = await withUser(claims, (tx) => restoreProject(tx, claims.sub, c.req.valid("param").id));
+      return c.json(changedProjectOr(outcome));
+    },
+  );

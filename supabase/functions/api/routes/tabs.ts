@@ -4,7 +4,9 @@ import type { Context } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { HttpError, notFound } from "../../_shared/errors.ts";
 import { validate } from "../../_shared/validation.ts";
-import { ProjectIdParam, ReplaceTabsBody } from "../schemas.ts";
+import { documented } from "../../_shared/openapi.ts";
+import { withUser } from "../../_shared/db.ts";
+import { ProjectIdParam, ReplaceTabsBody, TabList } from "../schemas.ts";
 import { listTabs, replaceTabs } from "../repositories/tabs.ts";
 
 const etag = (version: string) => `"${version}"`;
@@ -27,33 +29,61 @@ function expectedVersion(c: Context): string {
 }
 
 export const tabRoutes = new Hono<SessionEnv>()
-  .get("/:id/tabs", validate("param", ProjectIdParam), async (c) => {
-    const list = await listTabs(c.get("claims"), c.req.valid("param").id);
-    if (!list) throw notFound("project");
-    c.header("etag", etag(list.version));
-    return c.json({ data: list.tabs, version: list.version });
-  })
-  .put("/:id/tabs", validate("param", ProjectIdParam), validate("json", ReplaceTabsBody), async (c) => {
-    const version = expectedVersion(c);
-    const tabs = c.req.valid("json").tabs.map((tab, position) => ({
-      id: tab.id ?? crypto.randomUUID(),
-      position,
-      title: tab.title,
-      kind: tab.kind,
-      metadata: tab.metadata ?? {},
-    }));
-    const outcome = await replaceTabs(c.get("claims"), c.req.valid("param").id, version, tabs);
-    if (outcome.kind === "not_found") throw notFound("project");
-    if (outcome.kind === "version_mismatch") {
-      throw new HttpError(
-        412,
-        "Precondition Failed",
-        "the tab list changed since you read it; reload and retry",
-        {
-          headers: { etag: etag(outcome.currentVersion) },
-        },
+  .get(
+    "/:id/tabs",
+    documented({
+      summary: "The ordered tab list; ETag carries its version",
+      responses: { 200: TabList, 404: "No such project" },
+    }),
+    validate("param", ProjectIdParam),
+    async (c) => {
+      const claims = c.get("claims");
+      const list = await withUser(claims, (tx) => listTabs(tx, claims, c.req.valid("param").id));
+      if (!list) throw notFound("project");
+      c.header("etag", etag(list.version));
+      return c.json({ data: list.tabs, version: list.version });
+    },
+  )
+  .put(
+    "/:id/tabs",
+    documented({
+      summary: "Replace the ordered tab list (create, update, reorder, remove)",
+      headers: [{ name: "If-Match", required: true }],
+      responses: {
+        200: TabList,
+        404: "No such project",
+        412: "The list changed since it was read",
+        428: "If-Match missing",
+      },
+    }),
+    validate("param", ProjectIdParam),
+    validate("json", ReplaceTabsBody),
+    async (c) => {
+      const version = expectedVersion(c);
+      const tabs = c.req.valid("json").tabs.map((tab, position) => ({
+        id: tab.id ?? crypto.randomUUID(),
+        position,
+        title: tab.title,
+        kind: tab.kind,
+        metadata: tab.metadata ?? {},
+      }));
+      const claims = c.get("claims");
+      const outcome = await withUser(
+        claims,
+        (tx) => replaceTabs(tx, claims, c.req.valid("param").id, version, tabs),
       );
-    }
-    c.header("etag", etag(outcome.version));
-    return c.json({ data: outcome.tabs, version: outcome.version });
-  });
+      if (outcome.kind === "not_found") throw notFound("project");
+      if (outcome.kind === "version_mismatch") {
+        throw new HttpError(
+          412,
+          "Precondition Failed",
+          "the tab list changed since you read it; reload and retry",
+          {
+            headers: { etag: etag(outcome.currentVersion) },
+          },
+        );
+      }
+      c.header("etag", etag(outcome.version));
+      return c.json({ data: outcome.tabs, version: outcome.version });
+    },
+  );

@@ -1,9 +1,9 @@
 /** The data map, for staff (RLS on privacy.data_map lets staff read it; others get 403). */
-import { type Caller, queryAs } from "./caller.ts";
+import type { Tx } from "../../_shared/db.ts";
 
-export async function readDataMap(caller: Caller) {
-  const [row] = await queryAs(caller, (tx) =>
-    tx`
+/** One row: whether the caller is staff, and the tables (empty for others, RLS). */
+export function readDataMap(tx: Tx) {
+  return tx<{ staff: boolean; tables: unknown[] }[]>`
       select private.is_staff() as staff,
              coalesce((
                select jsonb_agg(jsonb_build_object(
@@ -22,6 +22,5 @@ export async function readDataMap(caller: Caller) {
                                      where c.table_schema = m.table_schema and c.table_name = m.table_name))
                       order by m.table_schema, m.table_name)
                  from privacy.data_map m), '[]'::jsonb) as tables
-    `);
-  return row as { staff: boolean; tables: unknown[] };
+    `;
 }

@@ -1,17 +1,14 @@
 /**
  * SQL of the erasure runner: due erasures (privacy.run_due_erasures, the same body as the
  * run-due-erasures cron job) and the Clerk deletion bookkeeping. Admins and automation only; the
- * database checks it (P0001 http:403).
+ * database checks it (P0001 http:403). Statements on the route's transaction (../caller.ts).
  */
-import type { JsonObject } from "../../_shared/db.ts";
-import { type Caller, queryAs } from "./caller.ts";
+import type { JsonObject, Tx } from "../../_shared/db.ts";
 
-export async function runDueErasures(caller: Caller, maxRequests?: number): Promise<JsonObject> {
-  const [row] = await queryAs(
-    caller,
-    (tx) => tx`select privacy.run_due_erasures(${maxRequests ?? null}::integer) as result`,
-  );
-  return row.result as JsonObject;
+export function runDueErasures(tx: Tx, maxRequests?: number) {
+  return tx<{ result: JsonObject }[]>`select privacy.run_due_erasures(${
+    maxRequests ?? null
+  }::integer) as result`;
 }
 
 export interface PendingClerkDeletion {
@@ -19,21 +16,12 @@ export interface PendingClerkDeletion {
   subject_user_id: string;
 }
 
-export function pendingClerkDeletions(caller: Caller, limit: number) {
-  return queryAs(caller, (tx) =>
-    tx<PendingClerkDeletion[]>`
+export function pendingClerkDeletions(tx: Tx, limit: number) {
+  return tx<PendingClerkDeletion[]>`
       select request_id, subject_user_id from privacy.pending_clerk_deletions(${limit}::integer)
-    `);
+    `;
 }
 
-export async function recordClerkDeletion(
-  caller: Caller,
-  requestId: string,
-  done: boolean,
-  httpStatus: number,
-): Promise<void> {
-  await queryAs(
-    caller,
-    (tx) => tx`select privacy.record_clerk_deletion(${requestId}::uuid, ${done}, ${httpStatus}::integer)`,
-  );
+export function recordClerkDeletion(tx: Tx, requestId: string, done: boolean, httpStatus: number) {
+  return tx`select privacy.record_clerk_deletion(${requestId}::uuid, ${done}, ${httpStatus}::integer)`;
 }

@@ -1,5 +1,5 @@
 /** The fixed-window rate limit of the privacy function, counted in the database (privacy.take_rate_limit). */
-import { type Caller, queryAs } from "./caller.ts";
+import type { Tx } from "../../_shared/db.ts";
 
 export type RateLimitedAction = "create" | "change" | "read" | "download";
 
@@ -11,13 +11,12 @@ export interface RateLimitResult {
 }
 
 /**
- * Counts one call of the caller for `action` and says whether it is within the limit. Its own
- * transaction: a call refused later (4xx) still counts, so failing calls are limited too.
+ * Counts one call of the caller for `action` and says whether it is within the limit. Meant for a
+ * transaction of its own (the middleware's): a call refused later (4xx) still counts, so failing
+ * calls are limited too.
  */
-export async function takeRateLimit(caller: Caller, action: RateLimitedAction): Promise<RateLimitResult> {
-  const [row] = await queryAs(caller, (tx) =>
-    tx<RateLimitResult[]>`
+export function takeRateLimit(tx: Tx, action: RateLimitedAction) {
+  return tx<RateLimitResult[]>`
       select allowed, hits, max_hits, retry_after_seconds from privacy.take_rate_limit(${action})
-    `);
-  return row;
+    `;
 }

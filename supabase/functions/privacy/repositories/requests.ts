@@ -1,11 +1,11 @@
 /**
  * All SQL of data-subject requests. Reads run as the caller under RLS (the subject sees their own
  * requests, staff see all, anybody else nothing); writes call the privacy functions, which decide
- * who may do what and raise P0001 with hint http:<status> when they refuse. One statement each.
+ * who may do what and raise P0001 with hint http:<status> when they refuse. One statement each, on
+ * the transaction the route chooses (../caller.ts).
  */
-import type { Row } from "../../_shared/db.ts";
+import type { Tx } from "../../_shared/db.ts";
 import type { CreateRequestBody } from "../schemas.ts";
-import { type Caller, queryAs } from "./caller.ts";
 
 /** The columns of a request as the API shows them (the grace period in seconds). */
 const REQUEST_COLUMNS =
@@ -15,10 +15,9 @@ const REQUEST_COLUMNS =
   r.cancelled_by, r.cancelled_at, r.started_at, r.completed_at, r.attempts, r.row_counts, r.proof, r.error,
   r.overdue_at, r.clerk_delete_required, r.clerk_deleted_at, r.updated_at`;
 
-export async function createRequest(caller: Caller, body: CreateRequestBody): Promise<Row> {
+export function createRequest(tx: Tx, body: CreateRequestBody) {
   const grace = body.grace_hours === undefined ? null : `${body.grace_hours} hours`;
-  const [row] = await queryAs(caller, (tx) =>
-    tx`
+  return tx`
       select ${tx.unsafe(REQUEST_COLUMNS)}
         from privacy.create_request(
           kind => ${body.kind},
@@ -27,8 +26,7 @@ export async function createRequest(caller: Caller, body: CreateRequestBody): Pr
           grace_period => ${grace}::interval,
           grace_reason => ${body.grace_reason ?? null}
         ) r
-    `);
-  return row;
+    `;
 }
 
 export interface ListFilter {
@@ -44,23 +42,22 @@ export interface ListFilter {
 }
 
 /** One page of the requests the caller may see, newest first; `limit + 1` rows to know if more follow. */
-export function listRequests(caller: Caller, filter: ListFilter) {
-  return queryAs(caller, (tx) =>
-    tx`
+export function listRequests(tx: Tx, filter: ListFilter) {
+  return tx`
       with page as (
       select ${
-      tx.unsafe(REQUEST_COLUMNS)
-    }, to_char(r.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_received_at
+    tx.unsafe(REQUEST_COLUMNS)
+  }, to_char(r.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_received_at
         from privacy.requests r
        where true
          ${filter.subjectUserId ? tx`and r.subject_user_id = ${filter.subjectUserId}` : tx``}
          ${filter.kind ? tx`and r.kind = ${filter.kind}` : tx``}
          ${filter.status ? tx`and r.status = ${filter.status}` : tx``}
          ${
-      filter.after
-        ? tx`and (r.received_at, r.id) < (${filter.after.receivedAt}::text::timestamptz, ${filter.after.id}::text::uuid)`
-        : tx``
-    }
+    filter.after
+      ? tx`and (r.received_at, r.id) < (${filter.after.receivedAt}::text::timestamptz, ${filter.after.id}::text::uuid)`
+      : tx``
+  }
        order by r.received_at desc, r.id desc
        limit ${filter.limit + 1}
       ), viewed as (
@@ -72,16 +69,13 @@ export function listRequests(caller: Caller, filter: ListFilter) {
       )
       select page.* from page left join viewed on true
        order by page.received_at desc, page.id desc
-    `);
+    `;
 }
 
-/** The request if the caller may see it (RLS), else undefined. */
-export async function getRequest(caller: Caller, id: string): Promise<Row | undefined> {
-  const [row] = await queryAs(
-    caller,
-    // Reading someone else's request is a staff action: audited in the same statement.
-    (tx) =>
-      tx`
+/** The request if the caller may see it (RLS), else no row. */
+export function getRequest(tx: Tx, id: string) {
+  // Reading someone else's request is a staff action: audited in the same statement.
+  return tx`
         select ${tx.unsafe(REQUEST_COLUMNS)}
           from privacy.requests r
           left join lateral (
@@ -89,25 +83,15 @@ export async function getRequest(caller: Caller, id: string): Promise<Row | unde
              where r.subject_user_id is distinct from (select auth.jwt()) ->> 'sub'
           ) viewed on true
          where r.id = ${id}
-      `,
-  );
-  return row;
+      `;
 }
 
-export async function cancelRequest(caller: Caller, id: string): Promise<Row> {
-  const [row] = await queryAs(
-    caller,
-    (tx) => tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.cancel_request(${id}) r`,
-  );
-  return row;
+export function cancelRequest(tx: Tx, id: string) {
+  return tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.cancel_request(${id}) r`;
 }
 
-export async function approveRequest(caller: Caller, id: string): Promise<Row> {
-  const [row] = await queryAs(
-    caller,
-    (tx) => tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.approve_request(${id}) r`,
-  );
-  return row;
+export function approveRequest(tx: Tx, id: string) {
+  return tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.approve_request(${id}) r`;
 }
 
 export interface ExportDocument {
@@ -120,11 +104,9 @@ export interface ExportDocument {
 }
 
 /** The stored export (audited as a download by the database). */
-export async function downloadExport(caller: Caller, id: string): Promise<ExportDocument> {
-  const [row] = await queryAs(caller, (tx) =>
-    tx<ExportDocument[]>`
+export function downloadExport(tx: Tx, id: string) {
+  return tx<ExportDocument[]>`
       select e.id, e.document, e.bytes::float8 as bytes, e.sha256, e.expires_at
         from privacy.export_download(${id}) e
-    `);
-  return row;
+    `;
 }

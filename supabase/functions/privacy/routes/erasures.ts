@@ -7,7 +7,9 @@
  *   - an admin with a Clerk session (the database checks the role; rate limited like any change).
  * Idempotent: a user Clerk no longer has (404) counts as deleted; failures are retried next run.
  */
+import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
+import { documented } from "../../_shared/openapi.ts";
 import type { MiddlewareHandler } from "hono";
 import type { SessionEnv } from "../../_shared/auth.ts";
 import { unauthorized } from "../../_shared/errors.ts";
@@ -15,7 +17,7 @@ import { parseJsonBody, readBodyText } from "../../_shared/body.ts";
 import { log } from "../../_shared/log.ts";
 import { RunErasuresBody } from "../schemas.ts";
 import type { ClerkBackend } from "../clerk_backend.ts";
-import type { Caller } from "../repositories/caller.ts";
+import { type Caller, queryAs } from "../caller.ts";
 import { pendingClerkDeletions, recordClerkDeletion, runDueErasures } from "../repositories/erasures.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
 
@@ -38,62 +40,70 @@ async function digest(text: string): Promise<Uint8Array> {
 /** Constant-time comparison (of the digests, so the length of the secret does not leak either). */
 async function sameSecret(given: string, expected: string): Promise<boolean> {
   const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
-  return difference === 0;
+  return timingSafeEqual(a, b);
 }
 
 export function erasureRoutes(options: ErasureRouteOptions) {
   const changeLimit = rateLimit("change");
 
-  return new Hono<SessionEnv>().post("/run", async (c) => {
-    let caller: Caller;
-    const secret = c.req.header(RUNNER_HEADER);
-    if (secret !== undefined) {
-      if (!options.runnerSecret || !(await sameSecret(secret, options.runnerSecret))) {
-        throw unauthorized("the runner secret is not valid");
+  return new Hono<SessionEnv>().post(
+    "/run",
+    documented({
+      summary: "Run due erasures, then delete the erased users at Clerk (the scheduler's secret or an admin)",
+      responses: {
+        200: "What ran: erasures and Clerk deletions",
+        401: "No valid secret or session",
+        403: "Not an admin",
+      },
+    }),
+    async (c) => {
+      let caller: Caller;
+      const secret = c.req.header(RUNNER_HEADER);
+      if (secret !== undefined) {
+        if (!options.runnerSecret || !(await sameSecret(secret, options.runnerSecret))) {
+          throw unauthorized("the runner secret is not valid");
+        }
+        c.set("actor", RUNNER_ACTOR);
+        caller = { kind: "service", actor: RUNNER_ACTOR };
+      } else {
+        await options.requireSession(c, () => Promise.resolve());
+        await changeLimit(c, () => Promise.resolve());
+        caller = userCaller(c);
       }
-      c.set("actor", RUNNER_ACTOR);
-      caller = { kind: "service", actor: RUNNER_ACTOR, requestId: c.get("requestId") };
-    } else {
-      await options.requireSession(c, () => Promise.resolve());
-      await changeLimit(c, () => Promise.resolve());
-      caller = userCaller(c);
-    }
 
-    // An empty body means the defaults.
-    const body = RunErasuresBody.parse(parseJsonBody(await readBodyText(c), { empty: {} }));
+      // An empty body means the defaults.
+      const body = RunErasuresBody.parse(parseJsonBody(await readBodyText(c), { empty: {} }));
 
-    const erasures = await runDueErasures(caller, body.max_requests);
-    const clerk = { configured: options.clerk !== undefined, deleted: 0, failed: 0, pending: 0 };
-    if (!options.clerk) {
-      clerk.pending = (await pendingClerkDeletions(caller, CLERK_BATCH)).length;
+      const [{ result: erasures }] = await queryAs(caller, (tx) => runDueErasures(tx, body.max_requests));
+      const pendingDeletions = () => queryAs(caller, (tx) => pendingClerkDeletions(tx, CLERK_BATCH));
+      const clerk = { configured: options.clerk !== undefined, deleted: 0, failed: 0, pending: 0 };
+      if (!options.clerk) {
+        clerk.pending = (await pendingDeletions()).length;
+        return c.json({ erasures, clerk });
+      }
+      // Never-tried deletions come first (the database orders them so); each one is tried at most
+      // once per run, and a run makes at most CLERK_BATCH * CLERK_BATCHES calls.
+      const attempted = new Set<string>();
+      for (let batch = 0; batch < CLERK_BATCHES; batch++) {
+        const pending = (await pendingDeletions()).filter((p) => !attempted.has(p.request_id));
+        if (pending.length === 0) break;
+        for (const { request_id, subject_user_id } of pending) {
+          attempted.add(request_id);
+          const outcome = await options.clerk.deleteUser(subject_user_id);
+          await queryAs(caller, (tx) => recordClerkDeletion(tx, request_id, outcome.done, outcome.status));
+          if (outcome.done) clerk.deleted++;
+          else clerk.failed++;
+          log.info("clerk user deletion", {
+            request_id: c.get("requestId"),
+            dsar_request_id: request_id,
+            user_id: subject_user_id,
+            clerk_status: outcome.status,
+            done: outcome.done,
+          });
+        }
+      }
+      clerk.pending = (await pendingDeletions()).length;
       return c.json({ erasures, clerk });
-    }
-    // Never-tried deletions come first (the database orders them so); each one is tried at most
-    // once per run, and a run makes at most CLERK_BATCH * CLERK_BATCHES calls.
-    const attempted = new Set<string>();
-    for (let batch = 0; batch < CLERK_BATCHES; batch++) {
-      const pending = (await pendingClerkDeletions(caller, CLERK_BATCH)).filter((p) =>
-        !attempted.has(p.request_id)
-      );
-      if (pending.length === 0) break;
-      for (const { request_id, subject_user_id } of pending) {
-        attempted.add(request_id);
-        const outcome = await options.clerk.deleteUser(subject_user_id);
-        await recordClerkDeletion(caller, request_id, outcome.done, outcome.status);
-        if (outcome.done) clerk.deleted++;
-        else clerk.failed++;
-        log.info("clerk user deletion", {
-          request_id: c.get("requestId"),
-          dsar_request_id: request_id,
-          user_id: subject_user_id,
-          clerk_status: outcome.status,
-          done: outcome.done,
-        });
-      }
-    }
-    clerk.pending = (await pendingClerkDeletions(caller, CLERK_BATCH)).length;
-    return c.json({ erasures, clerk });
-  });
+    },
+  );
 }

@@ -8,9 +8,11 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { notFound } from "../../_shared/errors.ts";
 import { decodeCursor, encodeCursor, instantPart, takePage, uuidPart } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
+import { documented } from "../../_shared/openapi.ts";
 import type { Row } from "../../_shared/db.ts";
 import { CreateRequestBody, EmptyQuery, ListRequestsQuery, RequestIdParam } from "../schemas.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
+import { queryAs } from "../caller.ts";
 import {
   approveRequest,
   cancelRequest,
@@ -40,55 +42,115 @@ function requestsPath(url: string, id?: string): string {
 }
 
 export const requestRoutes = new Hono<SessionEnv>()
-  .post("/", rateLimit("create"), validate("json", CreateRequestBody), async (c) => {
-    const row = await createRequest(userCaller(c), c.req.valid("json"));
-    c.header("location", requestsPath(c.req.url, row.id));
-    return c.json(present(row, requestsPath(c.req.url)), 201);
-  })
-  .get("/", rateLimit("read"), validate("query", ListRequestsQuery), async (c) => {
-    const query = c.req.valid("query");
-    const after = query.cursor ? decodeCursor(query.cursor, [instantPart, uuidPart]) : undefined;
-    const rows = await listRequests(userCaller(c), {
-      subjectUserId: query.subject_user_id,
-      kind: query.kind,
-      status: query.status,
-      limit: query.limit,
-      after: after && { receivedAt: after[0], id: after[1] },
-    });
-    const { items, hasMore } = takePage(rows, query.limit);
-    const last = items.at(-1);
-    const base = requestsPath(c.req.url);
-    return c.json({
-      data: items.map((row) => present(row, base)),
-      next_cursor: hasMore && last ? encodeCursor([last.cursor_received_at, last.id]) : null,
-    });
-  })
+  .post(
+    "/",
+    documented({
+      summary: "Make a data-subject request (export or erasure), for yourself or, as staff, for someone",
+      responses: {
+        201: "Created: the request",
+        403: "Not allowed for this subject or grace period",
+        404: "No such user",
+        409: "An erasure of this person is already open",
+        410: "The user has been deleted",
+        422: "The request does not make sense (field rules of the privacy functions)",
+      },
+    }),
+    rateLimit("create"),
+    validate("json", CreateRequestBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const [row] = await queryAs(userCaller(c), (tx) => createRequest(tx, body));
+      c.header("location", requestsPath(c.req.url, row.id));
+      return c.json(present(row, requestsPath(c.req.url)), 201);
+    },
+  )
+  .get(
+    "/",
+    documented({
+      summary: "The requests the caller may see, newest first (keyset pagination; staff see all, audited)",
+      responses: { 200: "A page of requests" },
+    }),
+    rateLimit("read"),
+    validate("query", ListRequestsQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const after = query.cursor ? decodeCursor(query.cursor, [instantPart, uuidPart]) : undefined;
+      const rows = await queryAs(userCaller(c), (tx) =>
+        listRequests(tx, {
+          subjectUserId: query.subject_user_id,
+          kind: query.kind,
+          status: query.status,
+          limit: query.limit,
+          after: after && { receivedAt: after[0], id: after[1] },
+        }));
+      const { items, hasMore } = takePage(rows, query.limit);
+      const last = items.at(-1);
+      const base = requestsPath(c.req.url);
+      return c.json({
+        data: items.map((row) => present(row, base)),
+        next_cursor: hasMore && last ? encodeCursor([last.cursor_received_at, last.id]) : null,
+      });
+    },
+  )
   .get(
     "/:id",
+    documented({ summary: "One request", responses: { 200: "The request", 404: "No such request" } }),
     rateLimit("read"),
     validate("param", RequestIdParam),
     validate("query", EmptyQuery),
     async (c) => {
-      const row = await getRequest(userCaller(c), c.req.valid("param").id);
+      const [row] = await queryAs(userCaller(c), (tx) => getRequest(tx, c.req.valid("param").id));
       if (!row) throw notFound("request");
       return c.json(present(row, requestsPath(c.req.url)));
     },
   )
-  .post("/:id/cancel", rateLimit("change"), validate("param", RequestIdParam), async (c) => {
-    const row = await cancelRequest(userCaller(c), c.req.valid("param").id);
-    return c.json(present(row, requestsPath(c.req.url)));
-  })
-  .post("/:id/approve", rateLimit("change"), validate("param", RequestIdParam), async (c) => {
-    const row = await approveRequest(userCaller(c), c.req.valid("param").id);
-    return c.json(present(row, requestsPath(c.req.url)));
-  })
+  .post(
+    "/:id/cancel",
+    documented({
+      summary: "Cancel a request that has not started",
+      responses: { 200: "The cancelled request", 404: "No such request", 409: "Cannot be cancelled now" },
+    }),
+    rateLimit("change"),
+    validate("param", RequestIdParam),
+    async (c) => {
+      const [row] = await queryAs(userCaller(c), (tx) => cancelRequest(tx, c.req.valid("param").id));
+      return c.json(present(row, requestsPath(c.req.url)));
+    },
+  )
+  .post(
+    "/:id/approve",
+    documented({
+      summary: "Approve an erasure (an admin other than the requester)",
+      responses: {
+        200: "The approved request",
+        403: "Not an admin, or the requester",
+        404: "No such request",
+        409: "Needs no approval, or not in a state to approve",
+      },
+    }),
+    rateLimit("change"),
+    validate("param", RequestIdParam),
+    async (c) => {
+      const [row] = await queryAs(userCaller(c), (tx) => approveRequest(tx, c.req.valid("param").id));
+      return c.json(present(row, requestsPath(c.req.url)));
+    },
+  )
   .get(
     "/:id/export",
+    documented({
+      summary: "Download a completed export (the stored JSON document, audited)",
+      responses: {
+        200: { description: "The export document", headers: ["x-export-sha256", "x-export-expires-at"] },
+        404: "No such request",
+        409: "Not an export, or not completed",
+        410: "The export has expired",
+      },
+    }),
     rateLimit("download"),
     validate("param", RequestIdParam),
     validate("query", EmptyQuery),
     async (c) => {
-      const exported = await downloadExport(userCaller(c), c.req.valid("param").id);
+      const [exported] = await queryAs(userCaller(c), (tx) => downloadExport(tx, c.req.valid("param").id));
       return c.body(exported.document, 200, {
         "content-type": "application/json; charset=utf-8",
         "content-disposition": `attachment; filename="dsar-export-${exported.id}.json"`,

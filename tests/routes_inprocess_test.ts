@@ -1,0 +1,122 @@
+/**
+ * Routes called in this process with `app.request` (no HTTP server, no gateway hop): the same
+ * Hono apps the gateway serves, the same session check and database, in milliseconds per route.
+ * The HTTP integration tests (api_test, privacy_test, admin_test) keep the served path; a new
+ * route can be tried here first:
+ *   bash tools/run.sh deno test -A tests/routes_inprocess_test.ts   (against `npm run dev`)
+ * Also shows the repository seam: two repository functions composed in one transaction that the
+ * caller chooses (withUser), rolled back together.
+ *
+ * Its own file because importing the function entry points installs their process-wide error
+ * guards, which should not apply to other test files.
+ */
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import type { Hono } from "hono";
+import { functionApp } from "./_support/apps.ts";
+import { bearer } from "./_support/auth.ts";
+import { adminSql, createUser } from "./_support/db.ts";
+import { withUser } from "../supabase/functions/_shared/db.ts";
+import { createProject, getProject } from "../supabase/functions/api/repositories/projects.ts";
+import { page, Project, User } from "../supabase/functions/api/schemas.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+async function request(app: Hono, path: string, init: RequestInit & { sub?: string } = {}) {
+  const headers = new Headers(init.headers);
+  if (init.sub) {
+    for (const [name, value] of Object.entries(await bearer(init.sub))) {
+      headers.set(name, value);
+    }
+  }
+  if (init.body !== undefined) headers.set("content-type", "application/json");
+  const response = await app.request(path, { ...init, headers });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+Deno.test({
+  name: "in process: api health, me, and a project's life (create, read, change, delete, restore)",
+  ...options,
+  fn: async () => {
+    const api = await functionApp("api");
+    assertEquals((await request(api, "/api/health")).json, { status: "ok" });
+
+    const sub = await createUser();
+    const me = await request(api, "/api/me", { sub });
+    assertEquals([me.status, me.json.id], [200, sub]);
+    // Responses have the shapes the OpenAPI document shows (the same zod schemas).
+    User.parse(me.json);
+
+    const created = await request(api, "/api/projects", {
+      sub,
+      method: "POST",
+      body: JSON.stringify({ name: "In process" }),
+    });
+    assertEquals(created.status, 201);
+    assertMatch(created.headers.get("location") ?? "", new RegExp(`/projects/${created.json.id}$`));
+    Project.parse(created.json);
+    const path = `/api/projects/${created.json.id}`;
+    page(Project).parse((await request(api, "/api/projects", { sub })).json);
+
+    assertEquals((await request(api, path, { sub })).json.name, "In process");
+    const renamed = await request(api, path, {
+      sub,
+      method: "PATCH",
+      body: JSON.stringify({ name: "Renamed" }),
+    });
+    assertEquals([renamed.status, renamed.json.name], [200, "Renamed"]);
+    assertEquals((await request(api, path, { sub, method: "DELETE" })).status, 204);
+    const restored = await request(api, `${path}/restore`, { sub, method: "POST" });
+    assertEquals([restored.status, restored.json.status], [200, "active"]);
+
+    // Another user's project does not exist for them.
+    assertEquals((await request(api, path, { sub: await createUser() })).status, 404);
+    // Tabs are replaced under If-Match only.
+    const tabs = await request(api, `${path}/tabs`, {
+      sub,
+      method: "PUT",
+      body: JSON.stringify({ tabs: [] }),
+    });
+    assertEquals(tabs.status, 428);
+  },
+});
+
+Deno.test({
+  name: "in process: privacy and admin answer from the same apps the gateway serves",
+  ...options,
+  fn: async () => {
+    const privacy = await functionApp("privacy");
+    const subject = await createUser();
+    const listed = await request(privacy, "/privacy/requests", { sub: subject });
+    assertEquals([listed.status, listed.json.data], [200, []]);
+
+    const admin = await functionApp("admin");
+    assertEquals((await request(admin, "/admin/jobs", { sub: subject })).status, 403);
+    const jobs = await request(admin, "/admin/jobs", { sub: await createUser("support") });
+    assertEquals(jobs.status, 200);
+    assert(jobs.json.data.some((job: { name: string }) => job.name === "trim-workspace-history"));
+  },
+});
+
+Deno.test({
+  name: "repositories compose: two calls in one transaction the caller chooses, rolled back together",
+  ...options,
+  fn: async () => {
+    await functionApp("api"); // configures the database from the tests' environment
+    const sub = await createUser();
+    const profile = { email: null, first_name: null, last_name: null, image_url: null };
+    class Undo extends Error {}
+    let seen: string | undefined;
+    const outcome = await withUser({ sub }, async (tx) => {
+      const project = await createProject(tx, sub, profile, { name: "composed" });
+      const [read] = await getProject(tx, sub, project.id);
+      seen = read?.name;
+      throw new Undo();
+    }).catch((error) => error);
+    assert(outcome instanceof Undo);
+    assertEquals(seen, "composed", "the second call sees the first one's write");
+    const [{ count }] =
+      await adminSql`select count(*)::int as count from public.projects where user_id = ${sub}`;
+    assertEquals(count, 0, "and both are rolled back together");
+  },
+});
