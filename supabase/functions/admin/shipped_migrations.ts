@@ -46,4 +46,5 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261201160100", name: "tab_history_project_probe" },
   { version: "20261201170000", name: "audit_seal_writer_horizon" },
   { version: "20261201180000", name: "audit_actor_cron_background_workers" },
+  { version: "20261202130000", name: "tab_reorder_history_event" },
 ];
