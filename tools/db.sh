@@ -185,7 +185,8 @@ max_wal_size = '4GB'
 # pg_stat_statements, pg_cron and auto_explain preloaded as on Supabase (its shared_preload_libraries
 # has all three; a non-superuser cannot LOAD a library); supautils_shim stands in for supautils.
 shared_preload_libraries = 'pg_stat_statements, pg_cron, auto_explain, $shim_dir/supautils_shim'
-# Statement CPU per statement for bench/http.ts; track=all counts trigger statements too.
+# Local choice for profiling (docs/PERFORMANCE.md): statements run inside functions and triggers are
+# counted too (toplevel = false), so a tab sync's trigger statements can be told apart.
 pg_stat_statements.track = 'all'
 
 supautils_shim.privileged_role = 'postgres'
