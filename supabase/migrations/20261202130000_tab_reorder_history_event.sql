@@ -57,35 +57,31 @@ begin
       from new_rows n
       join old_rows o on o.id = n.id
       where (o.position, o.title, o.kind, o.metadata) is distinct from (n.position, n.title, n.kind, n.metadata)
-    ), moves as (
-      select project_id, user_id, count(*) as moved from net where moved_only group by project_id, user_id
     ), events as (
       insert into public.workspace_history (project_id, user_id, tab_id, action, diff)
-      select e.project_id, e.user_id, e.tab_id, e.action, e.diff from (
-        -- Field changes: one tab.updated per tab, naming the fields (never their text).
-        select n.project_id, n.user_id, n.id as tab_id, 'tab.updated' as action,
-               jsonb_strip_nulls(jsonb_build_object(
-                 'fields', to_jsonb(n.fields),
-                 'from', case when n.from_position <> n.to_position then n.from_position end,
-                 'to', case when n.from_position <> n.to_position then n.to_position end)) as diff
-        from net n where not n.moved_only
-        union all
-        -- One tab moved: tab.moved, as ever.
-        select n.project_id, n.user_id, n.id, 'tab.moved',
-               jsonb_build_object('from', n.from_position, 'to', n.to_position)
-        from net n join moves m on m.project_id = n.project_id and m.user_id = n.user_id
-        where n.moved_only and m.moved = 1
-        union all
-        -- Several moved: one tabs.reordered with every move.
-        select n.project_id, n.user_id, null, 'tabs.reordered',
-               jsonb_build_object(
-                 'count', count(*),
-                 'moves', jsonb_agg(jsonb_build_object('tab_id', n.id, 'from', n.from_position, 'to', n.to_position)
-                                    order by n.to_position, n.id))
-        from net n join moves m on m.project_id = n.project_id and m.user_id = n.user_id
-        where n.moved_only and m.moved > 1
-        group by n.project_id, n.user_id
-      ) e
+      -- Field changes: one tab.updated per tab, naming the fields (never their text).
+      select n.project_id, n.user_id, n.id, 'tab.updated',
+             jsonb_strip_nulls(jsonb_build_object(
+               'fields', to_jsonb(n.fields),
+               'from', case when n.from_position <> n.to_position then n.from_position end,
+               'to', case when n.from_position <> n.to_position then n.to_position end))
+      from net n where not n.moved_only
+      union all
+      -- Pure moves, one event per project: tab.moved when one tab moved, as ever; tabs.reordered
+      -- with every move when several did.
+      select n.project_id, n.user_id,
+             case when count(*) = 1 then min(n.id::text)::uuid end,
+             case when count(*) = 1 then 'tab.moved' else 'tabs.reordered' end,
+             case when count(*) = 1
+                  then jsonb_build_object('from', min(n.from_position), 'to', min(n.to_position))
+                  else jsonb_build_object(
+                         'count', count(*),
+                         'moves', jsonb_agg(jsonb_build_object('tab_id', n.id, 'from', n.from_position,
+                                                               'to', n.to_position)
+                                            order by n.to_position, n.id))
+             end
+      from net n where n.moved_only
+      group by n.project_id, n.user_id
       returning 1
     )
     update public.projects p set last_active_at = now()
