@@ -376,7 +376,8 @@ const admin = postgres(DB_URL, {
 const [{ pid: backendPid }] = await admin`select pg_backend_pid() as pid`;
 postmasterPid = parentOf(backendPid);
 const [{ stmts }] = await admin`
-  select exists (select from pg_extension where extname = 'pg_stat_statements') as stmts`;
+  select exists (select from pg_extension where extname = 'pg_stat_statements')
+     and current_setting('shared_preload_libraries') like '%pg_stat_statements%' as stmts`;
 
 configureDatabase({ url: DB_URL, poolSize: POOL, prepare: true, statementTimeoutMs: 5_000 });
 const bare = postgres(DB_URL, { max: POOL, prepare: true, onnotice: () => {}, idle_timeout: 30 });
