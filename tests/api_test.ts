@@ -269,7 +269,17 @@ Deno.test("tabs: replace keeps positions dense, requires If-Match, answers 412 w
   const counts = Object.fromEntries(actions.map((r) => [r.action, r.count]));
   assertEquals(counts["tab.created"], 5);
   assertEquals(counts["tab.deleted"], 1);
-  assert(counts["tab.moved"] >= 2 && counts["tab.updated"] === 1, JSON.stringify(counts));
+  // D and A only moved: one tabs.reordered naming both moves; C was renamed: its own tab.updated.
+  assertEquals(counts["tabs.reordered"], 1, JSON.stringify(counts));
+  assertEquals(counts["tab.updated"], 1, JSON.stringify(counts));
+  assertEquals(counts["tab.moved"], undefined, JSON.stringify(counts));
+  const [reorder] = await adminSql`
+    select tab_id, diff from public.workspace_history where project_id = ${id} and action = 'tabs.reordered'`;
+  assertEquals(reorder.tab_id, null);
+  assertEquals(reorder.diff, {
+    count: 2,
+    moves: [{ tab_id: d.id, from: 3, to: 1 }, { tab_id: a.id, from: 0, to: 3 }],
+  });
 
   const before = await projectSnapshot(id);
   const stale = await api(path, {

@@ -182,9 +182,13 @@ shared_buffers = '1GB'
 work_mem = '16MB'
 maintenance_work_mem = '512MB'
 max_wal_size = '4GB'
-# pg_cron and auto_explain preloaded as on Supabase (its shared_preload_libraries has both; a
-# non-superuser cannot LOAD a library); supautils_shim stands in for the platform's supautils.
-shared_preload_libraries = 'pg_cron, auto_explain, $shim_dir/supautils_shim'
+# pg_stat_statements, pg_cron and auto_explain preloaded as on Supabase (its shared_preload_libraries
+# has all three; a non-superuser cannot LOAD a library); supautils_shim stands in for supautils.
+shared_preload_libraries = 'pg_stat_statements, pg_cron, auto_explain, $shim_dir/supautils_shim'
+# Local choice for profiling (docs/PERFORMANCE.md): statements run inside functions and triggers are
+# counted too (toplevel = false), so a tab sync's trigger statements can be told apart.
+pg_stat_statements.track = 'all'
+
 supautils_shim.privileged_role = 'postgres'
 supautils_shim.superuser = '$PG_SUPERUSER'
 # The extensions our migrations, tests and tools create (all in Supabase's privileged list).

@@ -6,7 +6,7 @@
  *
  * and the console's sign-in stand-in at /clerk/dev/sign-in (docs/CONSOLE.md).
  *
- *   bash tools/run.sh deno run -A tools/gateway.ts [--port <port>] [--watch]
+ *   bash tools/run.sh deno run -A tools/gateway.ts [--port <port>] [--watch] [--parallel <n>]
  *
  * Port: --port, else GATEWAY_PORT (tools/lib.sh). Each function module exports its Hono app; the
  * gateway imports them in one process (so they share nothing but the process) after filling the
@@ -17,6 +17,13 @@
  * configuration (naming the variable and the functions that read it). With --watch (npm run dev)
  * it exits with status 75 when a file under supabase/functions/ or tools/ changes, and
  * tools/dev.sh starts it again.
+ *
+ * --parallel <n> (a number, or `cores` for one per core) serves the port from n processes with SO_REUSEPORT,
+ * the kernel spreading connections across them, the way the platform runs many isolates of a
+ * function (`deno serve --parallel` does the same with workers; it needs a default-export module,
+ * which the gateway's start-up checks are not): this process checks the port and the
+ * configuration, then starts n copies with --reuse-port and ends them when it ends. Each copy
+ * has its own database pool (DB_POOL_SIZE each).
  */
 import { DEV_SIGN_IN_PATH, devJwks, devKey, devSignIn } from "./dev_issuer.ts";
 import { developmentEnvironment, devIssuer } from "./dev_env.ts";
@@ -26,8 +33,24 @@ import { ConfigError } from "../supabase/functions/_shared/config.ts";
 /** Exit status asking tools/dev.sh to start the gateway again (EX_TEMPFAIL). */
 export const RESTART_STATUS = 75;
 
-const { values: options } = commandLine({ port: { type: "string" }, watch: { type: "boolean" } });
+const { values: options } = commandLine({
+  port: { type: "string" },
+  watch: { type: "boolean" },
+  parallel: { type: "string" },
+  "reuse-port": { type: "boolean" },
+});
 const watch = options.watch === true;
+/** Started by a --parallel gateway: share the port, skip the in-use probe. */
+const reusePortChild = options["reuse-port"] === true;
+let parallel = 1;
+if (options.parallel !== undefined) {
+  const given = options.parallel;
+  parallel = given === "cores" ? navigator.hardwareConcurrency : /^\d+$/.test(given) ? Number(given) : NaN;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
+    fail(`--parallel ${given} is not 1..64 or cores`);
+  }
+}
+if (watch && parallel > 1) fail("--watch and --parallel do not go together");
 const port = portOption(options.port, "GATEWAY_PORT");
 
 function portInUse(error: unknown): never {
@@ -40,12 +63,16 @@ function portInUse(error: unknown): never {
 }
 
 // The port first: nothing else is worth doing when another process holds it.
-try {
-  Deno.listen({ hostname: "127.0.0.1", port }).close();
-} catch (error) {
-  portInUse(error);
+if (!reusePortChild) {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } catch (error) {
+    portInUse(error);
+  }
 }
 
+/** The environment as given, for the --parallel copies (before the development defaults). */
+const initialEnvironment = Deno.env.toObject();
 for (const [name, value] of Object.entries(await developmentEnvironment(port))) Deno.env.set(name, value);
 // What the platform sets for every function: the project's URL (public URLs are built on it).
 Deno.env.set("SUPABASE_URL", `http://127.0.0.1:${port}`);
@@ -106,23 +133,103 @@ const handler = async (request: Request) => {
   }
   // Supabase hands the function the path without /functions/v1.
   url.pathname = url.pathname.slice("/functions/v1".length);
-  return fetchHandler(new Request(url, request));
+  return fetchHandler(withUrl(request, url.href));
 };
+
+/**
+ * The request as the function sees it: the same Request, only its `url` differs. A view rather
+ * than `new Request(url, request)`, which copies the headers and wraps the body stream on every
+ * request (a tenth of a cheap request's CPU here, work the platform's gateway does outside the
+ * function's isolate). Methods run on the original, so body reads and brand checks behave as ever.
+ */
+function withUrl(request: Request, url: string): Request {
+  return new Proxy(request, {
+    get(target, property) {
+      if (property === "url") return url;
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+if (parallel > 1) {
+  // This process has checked the port and every function's configuration; it serves nothing
+  // itself. The copies (SO_REUSEPORT needs --unstable-net) inherit the environment as it was
+  // given, fill the development environment themselves and end with this process.
+  const copies = Array.from({ length: parallel }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--unstable-net",
+        new URL(import.meta.url).pathname,
+        "--port",
+        String(port),
+        "--reuse-port",
+      ],
+      env: initialEnvironment,
+      clearEnv: true,
+      stdin: "null",
+    }).spawn());
+  const stopCopies = () => {
+    for (const copy of copies) {
+      try {
+        copy.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      stopCopies();
+      Deno.exit(0);
+    });
+  }
+  console.log(
+    JSON.stringify({
+      msg: "gateway listening",
+      url: `http://127.0.0.1:${port}/functions/v1`,
+      functions: [...handlers.keys()],
+      processes: parallel,
+    }),
+  );
+  // A copy that exits ends the whole gateway: a port half served is worse than none.
+  const [exited] = await Promise.race(
+    copies.map((copy, index) => copy.status.then((status) => [index, status] as const)),
+  );
+  stopCopies();
+  fail(`copy ${exited + 1} of the --parallel gateway exited`);
+}
+
+if (reusePortChild) {
+  // A copy outlives nothing: when the process that started it is gone (even killed), it ends too.
+  const parent = Deno.ppid;
+  Deno.unrefTimer(setInterval(() => Deno.ppid !== parent && Deno.exit(0), 500));
+}
 
 let server: Deno.HttpServer;
 try {
-  server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
+  server = Deno.serve(
+    { hostname: "127.0.0.1", port, reusePort: reusePortChild, onListen: () => {} },
+    handler,
+  );
 } catch (error) {
   portInUse(error);
 }
 
-console.log(
-  JSON.stringify({
-    msg: "gateway listening",
-    url: `http://127.0.0.1:${port}/functions/v1`,
-    functions: [...handlers.keys()],
-  }),
-);
+// Ends through Deno.exit on SIGINT/SIGTERM, so `deno run --cpu-prof` writes its profile.
+for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => Deno.exit(0));
+
+if (!reusePortChild) {
+  console.log(
+    JSON.stringify({
+      msg: "gateway listening",
+      url: `http://127.0.0.1:${port}/functions/v1`,
+      functions: [...handlers.keys()],
+    }),
+  );
+}
 
 if (watch) {
   const root = new URL("../", import.meta.url).pathname;

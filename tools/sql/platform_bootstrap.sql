@@ -92,6 +92,12 @@ grant all on schema extensions to postgres;
 
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
+-- Hosted Supabase preloads pg_stat_statements and creates it in `extensions` for every project
+-- (the dashboard's Query Performance and `supabase inspect db outliers` read it); postgres reads
+-- every role's statistics there (pg_read_all_stats, through supabase_superuser's pg_monitor) and
+-- may reset them. bench/edge.ts reads it for the statements of a tab sync.
+create extension if not exists pg_stat_statements with schema extensions;
+grant execute on function extensions.pg_stat_statements_reset(oid, oid, bigint) to postgres;
 
 -- 00000000000001-auth-schema.sql: auth belongs to the platform; postgres keeps USAGE (CREATE was
 -- revoked in 20250421084701_revoke_admin_roles_from_postgres.sql).

@@ -54,5 +54,6 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261202110200", name: "ops_metrics_and_dispatch" },
   { version: "20261202120000", name: "staff_management" },
   { version: "20261202120100", name: "staff_user_lookup" },
+  { version: "20261202130000", name: "tab_reorder_history_event" },
   { version: "20261202140000", name: "sql_seams" },
 ];

@@ -6,7 +6,7 @@
 begin;
 set search_path = public, extensions, tests;
 
-select plan(37);
+select plan(38);
 
 -- ---------------------------------------------------------------------------------------------
 -- Fixtures (as postgres)
@@ -181,15 +181,32 @@ select results_eq(
   'moving and retitling in one update writes one tab.updated with the field and the positions'
 );
 
--- A reorder in one statement: each tab's net move is recorded once.
+-- A reorder in one statement: one event, with each tab's net move (ordered by the new position).
 select coalesce(max(id), 0) as mark from workspace_history where project_id = :'project' \gset
 update workspace_tabs set position = 1 - position where project_id = :'project';
 select results_eq(
   format($$ select tab_id, action, diff from workspace_history
-             where project_id = %L and id > %s order by diff ->> 'to' $$, :'project', :'mark'),
-  format($$ values (%L::uuid, 'tab.moved', '{"from":1,"to":0}'::jsonb),
-                   (%L::uuid, 'tab.moved', '{"from":0,"to":1}'::jsonb) $$, :'tab_b', :'tab_a'),
-  'swapping two tabs in one statement writes one tab.moved per tab'
+             where project_id = %L and id > %s order by id $$, :'project', :'mark'),
+  format($$ values (null::uuid, 'tabs.reordered',
+                    jsonb_build_object('count', 2, 'moves', jsonb_build_array(
+                      jsonb_build_object('tab_id', %L::text, 'from', 1, 'to', 0),
+                      jsonb_build_object('tab_id', %L::text, 'from', 0, 'to', 1)))) $$, :'tab_b', :'tab_a'),
+  'swapping two tabs in one statement writes one tabs.reordered naming both moves'
+);
+
+-- One statement moving one tab and retitling another: a single move stays tab.moved, a field
+-- change stays its own tab.updated.
+select coalesce(max(id), 0) as mark from workspace_history where project_id = :'project' \gset
+update workspace_tabs
+   set position = case when id = :'tab_a' then 2 else position end,
+       title = case when id = :'tab_b' then 'Secret tab B renamed' else title end
+ where project_id = :'project';
+select results_eq(
+  format($$ select tab_id, action, diff from workspace_history
+             where project_id = %L and id > %s order by action $$, :'project', :'mark'),
+  format($$ values (%L::uuid, 'tab.moved', '{"from":1,"to":2}'::jsonb),
+                   (%L::uuid, 'tab.updated', '{"fields":["title"]}'::jsonb) $$, :'tab_a', :'tab_b'),
+  'one move and one retitle in a statement: tab.moved and tab.updated, no reorder event'
 );
 
 select coalesce(max(id), 0) as mark from workspace_history where project_id = :'project' \gset
