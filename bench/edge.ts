@@ -8,7 +8,8 @@
  *   driver loops in this process (postgres.js, `--connections` workers, pool `--pool`):
  *     bare       the statement of listProjects alone, as the table owner (no RLS, no transaction);
  *     RLS        listProjects() itself: queryAsUser, begin + context + statement + commit pipelined;
- *     webhook DB private.apply_clerk_event called directly, one statement per event;
+ *     webhook DB the receiver's statement (private.apply_clerk_delivery + the outcome counter)
+ *                called directly, one per event;
  *   HTTP with wrk (Debian's; a load generator in its own process) against tools/gateway.ts started
  *   here (DB_POOL_SIZE `--pool`, stdout to /dev/null: the access log is written, nobody reads it):
  *     GET /api/projects with a distinct dev-issuer token per simulated user (bench/wrk/get_tokens.lua);
@@ -447,13 +448,34 @@ try {
     const svixId = svixMessageId();
     svixIds.push(svixId);
     const at = new Date(Date.now() - 1_000);
+    // The statement the receiver sends (clerk-webhooks/repositories/events.ts), minus HTTP,
+    // signature and parsing: the delivery function and the outcome counter in one statement.
+    const data = {
+      email: "bench@example.invalid",
+      email_verified: true,
+      username: null,
+      phone_number: null,
+      external_id: null,
+      first_name: "Bench",
+      last_name: "User",
+      image_url: "https://img.clerk.com/sample",
+      has_image: true,
+      banned: false,
+      locked: false,
+      locked_until: null,
+      clerk_created_at: at.toISOString(),
+      clerk_updated_at: at.toISOString(),
+      last_sign_in_at: null,
+      last_active_at: null,
+    };
     await direct`
-      select private.apply_clerk_event(
-        p_svix_id => ${svixId}, p_event_type => 'user.updated', p_user_id => ${id},
-        p_event_at => ${at}, p_email => ${"bench@example.invalid"}, p_first_name => 'Bench',
-        p_last_name => 'User', p_image_url => 'https://img.clerk.com/sample',
-        p_clerk_created_at => ${at}, p_clerk_updated_at => ${at}
-      ) as outcome`;
+      with delivery as (
+        select private.apply_clerk_delivery(
+          p_svix_id => ${svixId}, p_event_type => 'user.updated', p_user_id => ${id},
+          p_event_at => ${at}, p_data => ${direct.json(data)}::jsonb, p_warnings => ${[]}::text[]
+        ) as outcome
+      )
+      select private.record_webhook_outcome(d.outcome) as outcome from delivery d`;
   };
   let seedPool: string[][] = [];
 
