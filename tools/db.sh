@@ -185,9 +185,9 @@ max_wal_size = '4GB'
 # pg_stat_statements, pg_cron and auto_explain preloaded as on Supabase (its shared_preload_libraries
 # has all three; a non-superuser cannot LOAD a library); supautils_shim stands in for supautils.
 shared_preload_libraries = 'pg_stat_statements, pg_cron, auto_explain, $shim_dir/supautils_shim'
-# Local choice for profiling (docs/PERFORMANCE.md): statements run inside functions and triggers are
-# counted too (toplevel = false), so a tab sync's trigger statements can be told apart.
-pg_stat_statements.track = 'all'
+# pg_stat_statements.track stays at its default, top, as on Supabase (supabase/postgres's
+# postgresql.conf.j2 does not set it): 'all' also tracks every statement inside functions, policies
+# and triggers, which measured 30% more Postgres CPU on an RLS transaction here (docs/PERFORMANCE.md).
 
 supautils_shim.privileged_role = 'postgres'
 supautils_shim.superuser = '$PG_SUPERUSER'

@@ -56,4 +56,5 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261202120100", name: "staff_user_lookup" },
   { version: "20261202130000", name: "tab_reorder_history_event" },
   { version: "20261202140000", name: "sql_seams" },
+  { version: "20261202150000", name: "policy_helpers_cached_plans" },
 ];
