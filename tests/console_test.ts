@@ -235,6 +235,27 @@ browserTest(
   },
 );
 
+browserTest("console: support shortens the grace period of an open erasure, with a reason", async () => {
+  const support = await createUser("support", "csgr");
+  const person = await subject();
+  const s = await signIn(support);
+  try {
+    await findUser(s.page, "id", person.id, person.id);
+    const id = await createRequest(s.page, person.id, "erasure", "T-77");
+    await s.page.click("#shorten-grace");
+    await s.page.waitForSelector(".grace-form input[name=grace_hours]");
+    await s.page.type(".grace-form input[name=grace_hours]", "1");
+    await s.page.type(".grace-form input[name=grace_reason]", "T-77: the subject asked");
+    await s.page.click(".grace-form .apply-grace");
+    await waitForText(s.page, "main", /Grace period\s*1 h/);
+    const [row] = await adminSql`select grace_period, grace_reason from privacy.requests where id = ${id}`;
+    assertEquals([row.grace_period, row.grace_reason], ["01:00:00", "T-77: the subject asked"]);
+    assertEquals(s.errors, []);
+  } finally {
+    await close(s);
+  }
+});
+
 browserTest(
   "console: support files an erasure, an admin approves it by keyboard and runs it; proof shows zero rows; the audit page shows each step with its actor",
   async () => {

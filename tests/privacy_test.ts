@@ -559,6 +559,61 @@ dbTest("erasure: scheduled with a grace period, run by an admin, nothing left, p
   assertEquals([seenBySubject.status, seenBySubject.json.status], [200, "completed"]);
 });
 
+dbTest(
+  "shorten grace: staff only, with a reason, never longer, not once started; bad bodies 400",
+  async () => {
+    const subject = await subjectWithData();
+    const support = await createUser("support", "dsars");
+    const own = await createRequest(subject, { kind: "erasure" });
+    assertEquals(own.status, 201, own.text);
+    const id = own.json.id;
+    const grace = (actor: string, body: unknown) =>
+      bearer(actor).then((headers) => privacy(`/requests/${id}/grace`, { method: "POST", headers, body }));
+
+    assertEquals((await grace(subject, { grace_hours: 1, grace_reason: "hurry" })).status, 403);
+    for (
+      const [label, body] of [
+        ["no reason", { grace_hours: 1 }],
+        ["negative", { grace_hours: -1, grace_reason: "x" }],
+        ["fractional", { grace_hours: 1.5, grace_reason: "x" }],
+        ["two lines", { grace_hours: 1, grace_reason: "a\nb" }],
+        ["unknown field", { grace_hours: 1, grace_reason: "x", status: "completed" }],
+      ] as const
+    ) {
+      const refused = await grace(support, body);
+      assertEquals(refused.status, 400, `${label}: ${refused.text}`);
+    }
+    assertEquals((await grace(support, { grace_hours: 24 * 30, grace_reason: "longer" })).status, 422);
+    assertEquals((await requestRow(id)).grace_period, "7 days", "refusals changed nothing");
+
+    const shortened = await grace(support, { grace_hours: 2, grace_reason: "T-9: the subject asked" });
+    assertEquals(shortened.status, 200, shortened.text);
+    assertEquals([shortened.json.status, shortened.json.grace_period_seconds, shortened.json.grace_reason], [
+      "scheduled",
+      7_200,
+      "T-9: the subject asked",
+    ]);
+    assertEquals(
+      Date.parse(shortened.json.scheduled_for) - Date.parse(shortened.json.received_at),
+      7_200_000,
+    );
+    const [audit] = await adminSql`
+    select actor, details from audit.log where action = 'dsar.erasure.grace_shortened' and target_id = ${id}`;
+    assertEquals([audit.actor, audit.details.grace_seconds, audit.details.grace_seconds_before], [
+      support,
+      7_200,
+      604_800,
+    ]);
+
+    const cancelled = await privacy(`/requests/${id}/cancel`, {
+      method: "POST",
+      headers: await bearer(support),
+    });
+    assertEquals(cancelled.status, 200, cancelled.text);
+    assertEquals((await grace(support, { grace_hours: 0, grace_reason: "late" })).status, 409);
+  },
+);
+
 dbTest("approval: support's erasure needs an admin who is not the requester", async () => {
   const subject = await subjectWithData();
   const support = await createUser("support", "dsars");

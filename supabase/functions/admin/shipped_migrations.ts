@@ -57,4 +57,5 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261202130000", name: "tab_reorder_history_event" },
   { version: "20261202140000", name: "sql_seams" },
   { version: "20261202150000", name: "policy_helpers_cached_plans" },
+  { version: "20261202150100", name: "privacy_shorten_grace" },
 ];

@@ -49,6 +49,12 @@ export type CreateRequestBody = z.output<typeof CreateRequestBody>;
 
 export const RequestIdParam = UuidIdParam;
 
+/** Staff: shorten an existing erasure's grace period (the database refuses a longer one). */
+export const ShortenGraceBody = z.strictObject({
+  grace_hours: z.number().int().min(0).max(MAX_GRACE_HOURS),
+  grace_reason: shortText,
+});
+
 export const ListRequestsQuery = z.strictObject({
   subject_user_id: clerkUserId.optional(),
   kind: z.enum(REQUEST_KINDS).optional(),

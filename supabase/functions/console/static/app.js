@@ -461,6 +461,16 @@ async function viewRequest(id) {
   if (["received", "scheduled", "failed"].includes(r.status)) {
     actions.append(act("Cancel", `/requests/${r.id}/cancel`, { id: "cancel", class: "danger" }));
   }
+  if (r.kind === "erasure" && ["received", "scheduled"].includes(r.status)) {
+    actions.append(
+      h("button", {
+        type: "button",
+        id: "shorten-grace",
+        class: "secondary",
+        onclick: () => graceForm(output, r, () => viewRequest(id)),
+      }, "Shorten grace…"),
+    );
+  }
   if (isAdmin() && r.kind === "erasure" && r.status === "scheduled") {
     actions.append(act("Run due erasures", "/erasures/run", { id: "run-due", class: "secondary" }));
   }
@@ -679,6 +689,48 @@ function userCard(user) {
     panel,
   );
   return card;
+}
+
+/** Shorten an existing erasure's grace period: hours (shorter than now) and a required reason. */
+function graceForm(panel, r, done) {
+  const output = h("div", {});
+  const current = Math.round((r.grace_period_seconds ?? 0) / 3600);
+  const form = h(
+    "form",
+    {
+      class: "filters grace-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const data = new FormData(form);
+        const body = {
+          grace_hours: Number(String(data.get("grace_hours") ?? "").trim()),
+          grace_reason: String(data.get("grace_reason") ?? "").trim(),
+        };
+        try {
+          await api("privacy", `/requests/${encodeURIComponent(r.id)}/grace`, { method: "POST", body });
+          toast("Grace period shortened");
+          done();
+        } catch (error) {
+          output.replaceChildren(errorBox(error));
+        }
+      },
+    },
+    h(
+      "label",
+      {},
+      `New grace in hours (less than ${current})`,
+      h("input", { name: "grace_hours", type: "number", min: 0, step: 1, required: true }),
+    ),
+    h(
+      "label",
+      {},
+      "Reason (required)",
+      h("input", { name: "grace_reason", required: true, maxlength: 500 }),
+    ),
+    h("button", { type: "submit", class: "apply-grace" }, "Shorten grace"),
+  );
+  panel.replaceChildren(form, output);
+  form.querySelector("input").focus();
 }
 
 function requestForm(panel, user, kind) {

@@ -90,6 +90,13 @@ export function cancelRequest(tx: Tx, id: string) {
   return tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.cancel_request(${id}) r`;
 }
 
+/** Staff: a shorter grace period for an erasure not yet started, with a reason (never longer). */
+export function shortenGrace(tx: Tx, id: string, graceHours: number, reason: string) {
+  return tx`
+    select ${tx.unsafe(REQUEST_COLUMNS)}
+      from privacy.shorten_grace(${id}, make_interval(hours => ${graceHours}), ${reason}) r`;
+}
+
 export function approveRequest(tx: Tx, id: string) {
   return tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.approve_request(${id}) r`;
 }

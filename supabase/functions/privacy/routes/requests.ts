@@ -1,6 +1,6 @@
 /**
- * Data-subject requests: create, list, get, cancel, approve, download the export. Every route needs
- * a Clerk session (index.ts) and is rate limited per actor; the database decides who may see and
+ * Data-subject requests: create, list, get, cancel, shorten grace, approve, download the export.
+ * Every route needs a Clerk session (index.ts) and is rate limited per actor; the database decides who may see and
  * do what (privacy.* functions and RLS), and a request the caller may not see is a 404.
  */
 import { Hono } from "hono";
@@ -10,7 +10,13 @@ import { decodeCursor, encodeCursor, instantPart, takePage, uuidPart } from "../
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
 import type { Row } from "../../_shared/db.ts";
-import { CreateRequestBody, EmptyQuery, ListRequestsQuery, RequestIdParam } from "../schemas.ts";
+import {
+  CreateRequestBody,
+  EmptyQuery,
+  ListRequestsQuery,
+  RequestIdParam,
+  ShortenGraceBody,
+} from "../schemas.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
 import { queryAs } from "../caller.ts";
 import {
@@ -20,6 +26,7 @@ import {
   downloadExport,
   getRequest,
   listRequests,
+  shortenGrace,
 } from "../repositories/requests.ts";
 import { publicUrl } from "../../_shared/public_url.ts";
 
@@ -114,6 +121,30 @@ export const requestRoutes = new Hono<SessionEnv>()
     validate("param", RequestIdParam),
     async (c) => {
       const [row] = await queryAs(userCaller(c), (tx) => cancelRequest(tx, c.req.valid("param").id));
+      return c.json(present(row, requestsPath(c.req.url)));
+    },
+  )
+  .post(
+    "/:id/grace",
+    documented({
+      summary: "Shorten an erasure's grace period, with a reason (staff; never longer, not once started)",
+      responses: {
+        200: "The request with its new grace period and schedule",
+        403: "Not staff",
+        404: "No such request",
+        409: "Not an erasure, or already started or finished",
+        422: "Not shorter than the current grace period, or no reason",
+      },
+    }),
+    rateLimit("change"),
+    validate("param", RequestIdParam),
+    validate("json", ShortenGraceBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const [row] = await queryAs(
+        userCaller(c),
+        (tx) => shortenGrace(tx, c.req.valid("param").id, body.grace_hours, body.grace_reason),
+      );
       return c.json(present(row, requestsPath(c.req.url)));
     },
   )
