@@ -37,18 +37,13 @@ import { DEV_APP_ORIGIN, mintSessionToken } from "../tools/dev_issuer.ts";
 import { devIssuer } from "../tools/dev_env.ts";
 import { benchUserId, datasetPlan, ensureDataset, userIdRange } from "./_data.ts";
 import type { DatasetPlan } from "./_data.ts";
+import { benchOptions } from "./_options.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------------
-const args = [...Deno.args];
-function option(name: string, fallback: number): number {
-  const index = args.indexOf(name);
-  if (index < 0) return fallback;
-  const value = Number(args.splice(index, 2)[1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
-}
+const options = benchOptions("api");
+const option = options.number;
 const DURATION_S = option("--duration", 8);
 const HTTP_DURATION_S = option("--http-duration", 10);
 const CONCURRENCY = Math.min(256, Math.round(option("--concurrency", 32)));
@@ -59,8 +54,7 @@ const TOKENS = Math.min(20_000, Math.round(option("--tokens", 2_000)));
 const SCALE = option("--scale", 0.1);
 /** (a) variants alternate in this many rounds of DURATION_S / ROUNDS seconds each. */
 const ROUNDS = 8;
-// tools/bench.sh hands the same arguments to every benchmark: ignore (but name) the others'.
-if (args.length > 0) console.error(`[bench:api] ignoring arguments: ${args.join(" ")}`);
+options.ignoreTheRest();
 const DB_URL = dbUrl();
 const STATEMENT_TIMEOUT_MS = 5_000;
 const PAGE = 20;

@@ -38,25 +38,18 @@ import { DEV_APP_ORIGIN, mintSessionToken } from "../tools/dev_issuer.ts";
 import { devIssuer } from "../tools/dev_env.ts";
 import { signDelivery, svixMessageId, userEvent, webhookSecret } from "../tools/send_webhooks.ts";
 import { benchUserId, datasetPlan, ensureDataset, userIdRange } from "./_data.ts";
+import { benchOptions } from "./_options.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const args = [...Deno.args];
-function option(name: string, fallback: number): number {
-  const index = args.indexOf(name);
-  if (index < 0) return fallback;
-  const value = Number(args.splice(index, 2)[1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
-}
+const options = benchOptions("edge");
+const option = options.number;
 const SECONDS = Math.min(60, option("--seconds", 3));
 const ROUNDS = Math.min(10, Math.round(option("--rounds", 4)));
 const CONNECTIONS = Math.min(128, Math.round(option("--connections", 32)));
 const POOL = Math.min(50, Math.round(option("--pool", 32)));
 const SCALE = option("--scale", 0.1);
-const profileIndex = args.indexOf("--profile");
-const PROFILE_DIR = profileIndex >= 0 ? args.splice(profileIndex, 2)[1] : undefined;
-// tools/bench.sh hands the same arguments to every benchmark: ignore (but name) the others'.
-if (args.length > 0) console.error(`[bench:edge] ignoring arguments: ${args.join(" ")}`);
+const PROFILE_DIR = options.text("--profile");
+options.ignoreTheRest();
 const DB_URL = dbUrl();
 const PAGE = 20;
 const TABS = 20;
