@@ -39,6 +39,7 @@ import { devIssuer } from "../tools/dev_env.ts";
 import { signDelivery, svixMessageId, userEvent, webhookSecret } from "../tools/send_webhooks.ts";
 import { benchUserId, datasetPlan, ensureDataset, userIdRange } from "./_data.ts";
 import { benchOptions } from "./_options.ts";
+import { applyUserUpdatedDirectly } from "./_webhooks.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const options = benchOptions("edge");
@@ -441,34 +442,7 @@ try {
     const svixId = svixMessageId();
     svixIds.push(svixId);
     const at = new Date(Date.now() - 1_000);
-    // The statement the receiver sends (clerk-webhooks/repositories/events.ts), minus HTTP,
-    // signature and parsing: the delivery function and the outcome counter in one statement.
-    const data = {
-      email: "bench@example.invalid",
-      email_verified: true,
-      username: null,
-      phone_number: null,
-      external_id: null,
-      first_name: "Bench",
-      last_name: "User",
-      image_url: "https://img.clerk.com/sample",
-      has_image: true,
-      banned: false,
-      locked: false,
-      locked_until: null,
-      clerk_created_at: at.toISOString(),
-      clerk_updated_at: at.toISOString(),
-      last_sign_in_at: null,
-      last_active_at: null,
-    };
-    await direct`
-      with delivery as (
-        select private.apply_clerk_delivery(
-          p_svix_id => ${svixId}, p_event_type => 'user.updated', p_user_id => ${id},
-          p_event_at => ${at}, p_data => ${direct.json(data)}::jsonb, p_warnings => ${[]}::text[]
-        ) as outcome
-      )
-      select private.record_webhook_outcome(d.outcome) as outcome from delivery d`;
+    await applyUserUpdatedDirectly(direct, { svixId, userId: id, at, email: "bench@example.invalid" });
   };
   let seedPool: string[][] = [];
 

@@ -1,8 +1,8 @@
 /**
  * Clerk webhook receiver throughput: signed, distinct `user.updated` deliveries posted at a fixed
  * number of concurrent connections through the gateway (verify -> parse -> one database call),
- * then the same kind of events applied directly with private.apply_clerk_event (no HTTP, no
- * signature) for the ratio. Afterwards checks in the database that every delivery took effect
+ * then the same kind of events applied directly with the receiver's own statement
+ * (bench/_webhooks.ts; no HTTP, no signature) for the ratio. Afterwards checks in the database that every delivery took effect
  * exactly once: zero loss, zero duplicates. Cleans up the rows it created.
  *
  *   deno run -A bench/webhooks.ts [--events 4000] [--connections 32]
@@ -13,6 +13,7 @@
  */
 import postgres from "postgres";
 import { dbUrl } from "../tools/settings.ts";
+import { applyUserUpdatedDirectly } from "./_webhooks.ts";
 import {
   type Delivery,
   postDelivery,
@@ -203,19 +204,17 @@ try {
   // HTTP: gateway -> Svix verification -> zod -> one pipelined transaction.
   const http = await measure(EVENTS, CONNECTIONS, (i) => post(httpDeliveries[i]));
 
-  // Direct: the same database function, one statement per event, on a pool of the function's size.
+  // Direct: the receiver's own statement, one per event, on a pool of the function's size.
   const direct = postgres(DB_URL, { max: POOL_SIZE, onnotice: () => {} });
   await direct`select 1`;
   const updatedAtDate = new Date(updatedAt);
   const directRun = await measure(EVENTS, CONNECTIONS, async (i) => {
-    const [row] = await direct`
-      select private.apply_clerk_event(
-        p_svix_id => ${directSvixIds[i]}, p_event_type => 'user.updated', p_user_id => ${directIds[i]},
-        p_event_at => ${updatedAtDate}, p_email => ${`bench${i}@example.invalid`}, p_first_name => 'Bench',
-        p_last_name => 'User', p_image_url => 'https://img.clerk.com/sample',
-        p_clerk_created_at => ${updatedAtDate}, p_clerk_updated_at => ${updatedAtDate}
-      ) as outcome`;
-    return row.outcome;
+    return await applyUserUpdatedDirectly(direct, {
+      svixId: directSvixIds[i],
+      userId: directIds[i],
+      at: updatedAtDate,
+      email: `bench${i}@example.invalid`,
+    });
   });
   await direct.end();
 
