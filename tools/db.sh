@@ -81,7 +81,10 @@ port_problem() {
 }
 
 ensure_build_packages() {
+  # pgxs.mk alone is not enough: postgresql-client-15 ships it, the server headers come only with
+  # postgresql-server-dev-15, so look for postgres.h itself.
   if [ -x "$PG_BIN/pg_config" ] && [ -f "/usr/lib/postgresql/$PG_VERSION/lib/pgxs/src/makefiles/pgxs.mk" ] \
+    && [ -f "$("$PG_BIN/pg_config" --includedir-server)/postgres.h" ] \
     && command -v make >/dev/null && command -v gcc >/dev/null; then
     return 0
   fi
