@@ -14,7 +14,10 @@ set search_path = ''
 as $$
   select set_config('request.jwt.claims',
            (jsonb_build_object('sub', user_id, 'role', 'authenticated') || extra_claims)::text, true),
-         set_config('role', 'authenticated', true);
+         set_config('role', 'authenticated', true),
+         -- A new request: forget the suspension check an earlier "request" of this test
+         -- transaction passed (private.refuse_suspended_caller, checked once per transaction).
+         set_config('private.caller_cleared', '', true);
 $$;
 
 -- Act as an anonymous caller (no token).

@@ -58,4 +58,5 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261202140000", name: "sql_seams" },
   { version: "20261202150000", name: "policy_helpers_cached_plans" },
   { version: "20261202150100", name: "privacy_shorten_grace" },
+  { version: "20261202160000", name: "suspension_checked_once_per_transaction" },
 ];

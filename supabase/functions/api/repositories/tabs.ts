@@ -66,7 +66,8 @@ export async function replaceTabs(
       ), removed as (
         delete from public.workspace_tabs w using bumped b
         where w.project_id = b.id and w.user_id = b.user_id
-          and w.id <> all (select id from incoming)
+          -- not exists, not "<> all (select ...)": an anti-join instead of a rescan of incoming per tab.
+          and not exists (select from incoming i where i.id = w.id)
         returning w.id
       ), changed as (
         update public.workspace_tabs w
