@@ -35,6 +35,7 @@
  * transaction at a time tries again and the others are refused at once (503) until one connects.
  */
 import postgres from "postgres";
+import { timestamptzAsText } from "./timestamps.ts";
 import { currentRequestId } from "./request_context.ts";
 import { resolveDatabaseSettings } from "./config.ts";
 import type { PoolerMode } from "./config.ts";
@@ -191,6 +192,8 @@ function createGeneration(opts: Required<DatabaseOptions>): Generation {
     onnotice: () => {},
     connection,
     debug: opts.debug,
+    // timestamptz as ISO strings, never a Date (timestamps.ts says why).
+    types: { timestamptz: timestamptzAsText },
   });
   stats.pools_created++;
   return { id: ++generations, sql, retired: false };

@@ -15,13 +15,13 @@ export interface JobHealthRow {
   declared_schedule: string | null;
   command_matches: boolean | null;
   last_status: string | null;
-  last_started_at: Date | null;
-  last_finished_at: Date | null;
+  last_started_at: string | null;
+  last_finished_at: string | null;
   last_duration_ms: number | null;
   last_message: string | null;
   runs_24h: number;
   failures_24h: number;
-  last_failure_at: Date | null;
+  last_failure_at: string | null;
   last_failure_message: string | null;
 }
 

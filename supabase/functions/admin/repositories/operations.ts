@@ -41,9 +41,9 @@ export interface AlertRow {
   status: string;
   value: string;
   threshold: string;
-  opened_at: Date;
-  last_seen_at: Date;
-  resolved_at: Date | null;
+  opened_at: string;
+  last_seen_at: string;
+  resolved_at: string | null;
   runbook: string;
   notifications: unknown[];
 }

@@ -15,7 +15,7 @@ export interface StaffMemberRow {
   first_name: string | null;
   last_name: string | null;
   display_name: string | null;
-  updated_at: Date;
+  updated_at: string;
 }
 
 export interface RoleChangeRow {

@@ -15,19 +15,19 @@ export interface FoundUserRow {
   display_name: string | null;
   /** Null when only a tombstone is left (the user was deleted at Clerk). */
   role: string | null;
-  created_at: Date | null;
-  last_active_at: Date | null;
+  created_at: string | null;
+  last_active_at: string | null;
   projects: number;
   tabs: number;
   history: number;
   open_requests: { id: string; kind: string; status: string; received_at: string; due_at: string }[];
-  tombstoned_at: Date | null;
+  tombstoned_at: string | null;
   username: string | null;
   email_verified: boolean | null;
   /** Clerk's ban and lock (docs/WEBHOOKS.md): a suspended user is refused by every API. */
   banned: boolean | null;
   locked: boolean | null;
-  locked_until: Date | null;
+  locked_until: string | null;
 }
 
 /** Users whose email or name starts with `query` (case-insensitive), or whose Clerk id is `query`. */

@@ -107,7 +107,7 @@ export interface ExportDocument {
   document: string;
   bytes: number;
   sha256: string;
-  expires_at: Date;
+  expires_at: string;
 }
 
 /** The stored export (audited as a download by the database). */
