@@ -31,6 +31,7 @@
 import postgres from "postgres";
 import { dbUrl, port } from "../tools/settings.ts";
 import { configureDatabase, database, queryAsUser } from "../supabase/functions/_shared/db.ts";
+import { timestamptzAsText } from "../supabase/functions/_shared/timestamps.ts";
 import type { UserClaims } from "../supabase/functions/_shared/db.ts";
 import { listProjects } from "../supabase/functions/api/repositories/projects.ts";
 import { DEV_APP_ORIGIN, mintSessionToken } from "../tools/dev_issuer.ts";
@@ -273,6 +274,8 @@ async function driverLoop(plan: DatasetPlan) {
     connect_timeout: 3,
     idle_timeout: 30,
     onnotice: () => {},
+    // The functions' pool reads timestamptz as text (_shared/timestamps.ts); so do these.
+    types: { timestamptz: timestamptzAsText },
   };
   const bare = postgres(DB_URL, { ...poolOptions, connection: { application_name: "bench-bare" } });
   const naive = postgres(DB_URL, { ...poolOptions, connection: { application_name: "bench-naive" } });

@@ -34,6 +34,7 @@ import { dbUrl } from "../tools/settings.ts";
 import { configureDatabase, queryAsUser } from "../supabase/functions/_shared/db.ts";
 import type { UserClaims } from "../supabase/functions/_shared/db.ts";
 import { listProjects } from "../supabase/functions/api/repositories/projects.ts";
+import { timestamptzAsText } from "../supabase/functions/_shared/timestamps.ts";
 import { DEV_APP_ORIGIN, mintSessionToken } from "../tools/dev_issuer.ts";
 import { devIssuer } from "../tools/dev_env.ts";
 import { signDelivery, svixMessageId, userEvent, webhookSecret } from "../tools/send_webhooks.ts";
@@ -375,7 +376,15 @@ const [{ stmts }] = await admin`
      and current_setting('shared_preload_libraries') like '%pg_stat_statements%' as stmts`;
 
 configureDatabase({ url: DB_URL, poolSize: POOL, prepare: true, statementTimeoutMs: 5_000 });
-const bare = postgres(DB_URL, { max: POOL, prepare: true, onnotice: () => {}, idle_timeout: 30 });
+// The same driver configuration as the functions' pool (timestamptz read as text), so the bare row
+// differs from the RLS row only by RLS and the transaction.
+const bare = postgres(DB_URL, {
+  max: POOL,
+  prepare: true,
+  onnotice: () => {},
+  idle_timeout: 30,
+  types: { timestamptz: timestamptzAsText },
+});
 const direct = postgres(DB_URL, { max: POOL, prepare: true, onnotice: () => {}, idle_timeout: 30 });
 const PROJECT_COLUMNS = `id, user_id, name, description, status, deleted_at, metadata, tabs_version::text,
   last_active_at, created_at, updated_at`;
