@@ -27,7 +27,7 @@ import { z } from "zod";
 import { adminSql, createUser } from "./_support/db.ts";
 import { tokenFor } from "./_support/auth.ts";
 import { CLERK_ISSUER, FUNCTIONS_URL } from "./_support/env.ts";
-import { functionApp } from "./_support/apps.ts";
+import { functionApp, PUBLIC_ROUTES } from "./_support/apps.ts";
 import { DEV_APP_ORIGIN, devKey } from "../tools/dev_issuer.ts";
 import { importJWK, SignJWT } from "jose";
 import {
@@ -97,7 +97,7 @@ async function apiEndpoints(): Promise<Endpoint[]> {
   return endpoints;
 }
 
-/** Body and query schemas of the functions without an OpenAPI document, by route. */
+/** Body and query schemas of the functions whose routes are read from the app, by route. */
 const KNOWN_SHAPES: Record<string, Pick<Endpoint, "body" | "query">> = {
   "POST /privacy/requests": { body: propertiesOf(CreateRequestBody) },
   "GET /privacy/requests": { query: propertiesOf(ListRequestsQuery) },
@@ -129,7 +129,7 @@ async function appEndpoints(fn: string): Promise<Endpoint[]> {
     if (seen.has(key)) continue;
     seen.add(key);
     const path = route.path.slice(`/${fn}`.length) || "/";
-    endpoints.push({ fn, method: route.method, path, ...KNOWN_SHAPES[key] });
+    endpoints.push({ fn, method: route.method, path, ...KNOWN_SHAPES[key], public: PUBLIC_ROUTES.has(key) });
   }
   return endpoints;
 }

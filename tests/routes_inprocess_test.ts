@@ -10,7 +10,7 @@
  * Its own file because importing the function entry points installs their process-wide error
  * guards, which should not apply to other test files.
  */
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertExists, assertMatch } from "@std/assert";
 import type { Hono } from "hono";
 import { functionApp } from "./_support/apps.ts";
 import { bearer } from "./_support/auth.ts";
@@ -20,6 +20,13 @@ import { createProject, getProject } from "../supabase/functions/api/repositorie
 import { page, Project, User } from "../supabase/functions/api/schemas.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+
+interface Operation {
+  security?: unknown[];
+  parameters?: { name: string }[];
+  requestBody?: { content: Record<string, { schema: { required?: string[] } }> };
+  responses: Record<string, { content?: Record<string, { schema: { required?: string[] } }> }>;
+}
 
 async function request(app: Hono, path: string, init: RequestInit & { sub?: string } = {}) {
   const headers = new Headers(init.headers);
@@ -95,6 +102,45 @@ Deno.test({
     const jobs = await request(admin, "/admin/jobs", { sub: await createUser("support") });
     assertEquals(jobs.status, 200);
     assert(jobs.json.data.some((job: { name: string }) => job.name === "trim-workspace-history"));
+  },
+});
+
+Deno.test({
+  name: "in process: every function serves the OpenAPI document generated from its routes",
+  ...options,
+  fn: async () => {
+    const staff = await createUser("support");
+    const documents: Record<string, { paths: Record<string, Record<string, Operation>> }> = {};
+    for (const [fn, sub] of [["api"], ["privacy", staff], ["admin", staff], ["clerk-webhooks"]]) {
+      const response = await request(await functionApp(fn!), `/${fn}/openapi.json`, { sub });
+      assertEquals(response.status, 200, fn);
+      assertEquals(response.json.openapi, "3.1.0", fn);
+      documents[fn!] = response.json;
+    }
+    assertExists(documents.privacy.paths["/requests/{id}/grace"].post);
+    assertExists(documents.admin.paths["/audit/verify"].get);
+
+    // The webhook: public document, the one route behind the Svix signature, as it answers.
+    const webhooks = documents["clerk-webhooks"] as typeof documents.api & {
+      security: unknown[];
+      components: { securitySchemes: Record<string, { name?: string }> };
+    };
+    assertEquals(webhooks.security, [{ svixSignature: [] }]);
+    assertEquals(webhooks.components.securitySchemes.svixSignature.name, "svix-signature");
+    assertEquals(webhooks.paths["/openapi.json"].get.security, []);
+    const receive = webhooks.paths["/"].post;
+    assertEquals(Object.keys(receive.responses).sort(), ["200", "400", "401", "413", "415", "503"]);
+    assertEquals(receive.requestBody?.content["application/json"].schema.required, [
+      "object",
+      "type",
+      "data",
+    ]);
+    assertEquals(
+      receive.parameters?.map((p) => p.name),
+      ["svix-id", "svix-timestamp"],
+    );
+    const receipt = receive.responses["200"].content?.["application/json"].schema;
+    assertEquals(receipt?.required, ["svix_id", "type", "outcome"]);
   },
 });
 
