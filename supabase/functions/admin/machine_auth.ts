@@ -8,13 +8,25 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { SessionEnv } from "../_shared/auth.ts";
-import type { UserClaims } from "../_shared/db.ts";
+import { queryAsServiceRole, queryAsUser } from "../_shared/db.ts";
+import type { Row, Tx, UserClaims } from "../_shared/db.ts";
+import type postgres from "postgres";
 import { requireStaff } from "./staff.ts";
 
 /** Who is calling an operations route: a staff member (RLS and staff checks apply) or automation. */
 export type Caller = { kind: "staff"; claims: UserClaims } | { kind: "automation"; name: string };
 
 export type OperationsEnv = SessionEnv & { Variables: SessionEnv["Variables"] & { caller: Caller } };
+
+/** One statement as the caller: the staff member under RLS, or the automation as service_role. */
+export function queryAs<T extends readonly Row[]>(
+  caller: Caller,
+  statement: (tx: Tx) => postgres.PendingQuery<T>,
+): Promise<T> {
+  return caller.kind === "staff"
+    ? queryAsUser(caller.claims, statement)
+    : queryAsServiceRole(caller.name, statement);
+}
 
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
 

@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { SessionEnv } from "../../_shared/auth.ts";
+import { queryAsUser } from "../../_shared/db.ts";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
 import { NoQuery } from "../../_shared/schemas.ts";
@@ -26,13 +27,7 @@ export const alertRoutes = new Hono<SessionEnv>()
     documented({ summary: "Open alerts and the latest resolved ones", responses: { 200: "The alerts" } }),
     validate("query", AlertsQuery),
     async (c) => {
-      const rows = await listAlerts(
-        { kind: "staff", claims: c.get("claims") },
-        c.req.valid("query").resolved,
-        {
-          requestId: c.get("requestId"),
-        },
-      );
+      const rows = await queryAsUser(c.get("claims"), (tx) => listAlerts(tx, c.req.valid("query").resolved));
       return c.json({
         data: rows.map((row) => ({ ...row, value: Number(row.value), threshold: Number(row.threshold) })),
       });
@@ -49,7 +44,7 @@ export function dispatchRoutes(options: DispatchOptions) {
       }),
       validate("query", NoQuery),
       async (c) => {
-        return c.json(await dispatchNotifications(options, { requestId: c.get("requestId") }));
+        return c.json(await dispatchNotifications(options));
       },
     );
 }
