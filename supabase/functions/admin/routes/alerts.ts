@@ -14,6 +14,7 @@ import { documented } from "../../_shared/openapi.ts";
 import { NoQuery } from "../../_shared/schemas.ts";
 import type { OperationsEnv } from "../machine_auth.ts";
 import { listAlerts } from "../repositories/operations.ts";
+import { AlertList, DispatchRound } from "../schemas.ts";
 import { dispatchNotifications } from "../notifications.ts";
 import type { DispatchOptions } from "../notifications.ts";
 
@@ -24,7 +25,10 @@ const AlertsQuery = z.strictObject({
 export const alertRoutes = new Hono<SessionEnv>()
   .get(
     "/",
-    documented({ summary: "Open alerts and the latest resolved ones", responses: { 200: "The alerts" } }),
+    documented({
+      summary: "Open alerts and the latest resolved ones",
+      responses: { 200: { description: "The alerts", schema: AlertList } },
+    }),
     validate("query", AlertsQuery),
     async (c) => {
       const rows = await queryAsUser(c.get("claims"), (tx) => listAlerts(tx, c.req.valid("query").resolved));
@@ -40,7 +44,10 @@ export function dispatchRoutes(options: DispatchOptions) {
       "/",
       documented({
         summary: "One round of the alert notification dispatcher",
-        responses: { 200: "What the round claimed, sent, retried and gave up", 403: "Not staff" },
+        responses: {
+          200: { description: "What the round claimed, sent, retried and gave up", schema: DispatchRound },
+          403: "Not staff",
+        },
       }),
       validate("query", NoQuery),
       async (c) => {
