@@ -33,13 +33,19 @@ export const UserLookupQuery = z
 export type UserLookupQuery = z.output<typeof UserLookupQuery>;
 
 // Response shapes (documented in OpenAPI).
-export const StaffMember = z.object({
-  user_id: z.string(),
-  role: z.enum(["support", "admin"]),
+
+/** The profile columns of public.users both answers show. */
+const profile = {
   email: z.string().nullable(),
   first_name: z.string().nullable(),
   last_name: z.string().nullable(),
   display_name: z.string().nullable(),
+};
+
+export const StaffMember = z.object({
+  user_id: z.string(),
+  role: z.enum(["support", "admin"]),
+  ...profile,
   updated_at: z.string(),
 });
 
@@ -53,10 +59,7 @@ export const RoleChange = z.object({
 
 export const FoundUser = z.object({
   user_id: z.string(),
-  email: z.string().nullable(),
-  first_name: z.string().nullable(),
-  last_name: z.string().nullable(),
-  display_name: z.string().nullable(),
+  ...profile,
   role: z.string().nullable().describe("null when only a tombstone is left"),
   created_at: z.string().nullable(),
   last_active_at: z.string().nullable(),

@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
 import { NoQuery } from "../../_shared/schemas.ts";
-import { queryAs } from "../machine_auth.ts";
+import { queryAs } from "../../_shared/caller.ts";
 import type { OperationsEnv } from "../machine_auth.ts";
 import { readMetrics } from "../repositories/operations.ts";
 import type { MetricSample } from "../repositories/operations.ts";

@@ -2,7 +2,7 @@
  * All SQL of data-subject requests. Reads run as the caller under RLS (the subject sees their own
  * requests, staff see all, anybody else nothing); writes call the privacy functions, which decide
  * who may do what and raise P0001 with hint http:<status> when they refuse. One statement each, on
- * the transaction the route chooses (../caller.ts).
+ * the transaction the route chooses (_shared/caller.ts).
  */
 import type { Tx } from "../../_shared/db.ts";
 import type { CreateRequestBody } from "../schemas.ts";

@@ -6,7 +6,7 @@ import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
 import { DataMap, EmptyQuery } from "../schemas.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
-import { queryAs } from "../caller.ts";
+import { queryAs } from "../../_shared/caller.ts";
 import { readDataMap } from "../repositories/data_map.ts";
 
 export const dataMapRoutes = new Hono<SessionEnv>()

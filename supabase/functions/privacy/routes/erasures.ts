@@ -18,7 +18,7 @@ import { log } from "../../_shared/log.ts";
 import { ErasureRunResult, RunErasuresBody } from "../schemas.ts";
 import type { JsonObject } from "../../_shared/db.ts";
 import type { ClerkBackend } from "../clerk_backend.ts";
-import { type Caller, queryAs } from "../caller.ts";
+import { type Caller, queryAs } from "../../_shared/caller.ts";
 import { pendingClerkDeletions, recordClerkDeletion, runDueErasures } from "../repositories/erasures.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
 

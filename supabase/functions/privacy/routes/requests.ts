@@ -19,7 +19,7 @@ import {
   ShortenGraceBody,
 } from "../schemas.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
-import { queryAs } from "../caller.ts";
+import { queryAs } from "../../_shared/caller.ts";
 import {
   approveRequest,
   cancelRequest,
