@@ -20,19 +20,15 @@
  */
 import postgres from "postgres";
 import { dbUrl } from "../tools/settings.ts";
+import { benchOptions } from "./_options.ts";
 
 const DB_URL = dbUrl();
 
-function option(name: string, fallback: number): number {
-  const index = Deno.args.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(Deno.args[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
-  return value;
-}
-
-const TOTAL = option("appends", 20_000);
-const SECONDS = option("seconds", 20);
-const CONNECTIONS = option("connections", 32);
+const options = benchOptions("audit");
+const TOTAL = options.number("--appends", 20_000);
+const SECONDS = options.number("--seconds", 20);
+const CONNECTIONS = options.number("--connections", 32);
+options.ignoreTheRest();
 const GOAL = 2_000;
 
 const sql = postgres(DB_URL, {

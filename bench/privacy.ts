@@ -27,20 +27,16 @@
 import postgres from "postgres";
 import { dbUrl } from "../tools/settings.ts";
 import { ensureDataset } from "./_data.ts";
+import { benchOptions } from "./_options.ts";
 
 const DB_URL = dbUrl();
 
-function numberArgument(name: string, fallback: number): number {
-  const index = Deno.args.indexOf(name);
-  const value = index >= 0 ? Number(Deno.args[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
-  return value;
-}
-
-const PROJECTS = numberArgument("--projects", 1_000);
-const HISTORY = numberArgument("--history", 50_000);
-const TABS_PER_PROJECT = numberArgument("--tabs-per-project", 5);
-const SCALE = numberArgument("--scale", 0.1);
+const options = benchOptions("privacy");
+const PROJECTS = options.number("--projects", 1_000, "non-negative");
+const HISTORY = options.number("--history", 50_000, "non-negative");
+const TABS_PER_PROJECT = options.number("--tabs-per-project", 5, "non-negative");
+const SCALE = options.number("--scale", 0.1, "non-negative");
+options.ignoreTheRest();
 const GOAL_SECONDS = 2;
 const LARGE_TABLE_ROWS = 10_000;
 

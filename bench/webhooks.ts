@@ -14,6 +14,7 @@
 import postgres from "postgres";
 import { dbUrl } from "../tools/settings.ts";
 import { applyUserUpdatedDirectly } from "./_webhooks.ts";
+import { benchOptions } from "./_options.ts";
 import {
   type Delivery,
   postDelivery,
@@ -26,15 +27,12 @@ import {
 const ROOT = new URL("../", import.meta.url).pathname;
 const DB_URL = dbUrl();
 
-function numberArgument(name: string, fallback: number): number {
-  const index = Deno.args.indexOf(name);
-  const value = index >= 0 ? Number(Deno.args[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-const EVENTS = numberArgument("--events", 4_000);
-const CONNECTIONS = numberArgument("--connections", 32);
+const options = benchOptions("webhooks");
+const EVENTS = options.number("--events", 4_000, "positive integer");
+const CONNECTIONS = options.number("--connections", 32, "positive integer");
+/** A running gateway's functions URL (e.g. $FUNCTIONS_URL of `npm run dev`) instead of a new one. */
+const GATEWAY_URL = options.text("--functions-url");
+options.ignoreTheRest();
 const WARMUP = Math.min(200, EVENTS);
 /** The function's own pool size (DB_POOL_SIZE default), used for the direct path too. */
 const POOL_SIZE = Number(Deno.env.get("DB_POOL_SIZE") ?? 5);
@@ -55,9 +53,7 @@ function freePort(): number {
 }
 
 async function startGateway(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const index = Deno.args.indexOf("--functions-url");
-  const fromEnv = index >= 0 ? Deno.args[index + 1] : undefined;
-  if (fromEnv) return { url: fromEnv.replace(/\/+$/, ""), stop: () => Promise.resolve() };
+  if (GATEWAY_URL) return { url: GATEWAY_URL.replace(/\/+$/, ""), stop: () => Promise.resolve() };
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}tools/gateway.ts`, "--port", String(port)],

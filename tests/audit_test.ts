@@ -16,6 +16,7 @@ import { call } from "./_support/http.ts";
 import { DB_URL, FUNCTIONS_URL } from "./_support/env.ts";
 import { configureDatabase, database, withServiceRole } from "../supabase/functions/_shared/db.ts";
 import { postDelivery, signDelivery, userEvent, webhookSecret } from "../tools/send_webhooks.ts";
+import type { AuditEntryRow } from "../supabase/functions/admin/repositories/audit.ts";
 
 configureDatabase({ url: DB_URL, poolSize: 2, prepare: true, statementTimeoutMs: 5_000 });
 
@@ -28,18 +29,8 @@ function requestId(): string {
   return `audit-test-${crypto.randomUUID()}`;
 }
 
-interface Entry {
-  id: string;
-  actor: string;
-  actor_kind: string;
-  db_role: string;
-  action: string;
-  target_schema: string | null;
-  target_table: string | null;
-  target_id: string | null;
-  request_id: string | null;
-  details: Record<string, unknown>;
-}
+/** An entry as GET /admin/audit shows it, without its time and hash. */
+type Entry = Omit<AuditEntryRow, "occurred_at" | "hash">;
 
 async function entries(where: postgres.PendingQuery<postgres.Row[]>): Promise<Entry[]> {
   const rows = await adminSql<Entry[]>`

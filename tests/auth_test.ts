@@ -18,9 +18,9 @@ import type { SessionEnv } from "../supabase/functions/_shared/auth.ts";
 import { onError } from "../supabase/functions/_shared/http.ts";
 import type { AppEnv } from "../supabase/functions/_shared/http.ts";
 import { devJwks, devKey, foreignKey } from "../tools/dev_issuer.ts";
-import { CLERK_ISSUER } from "./_support/env.ts";
 import { call } from "./_support/http.ts";
 import { createUser } from "./_support/db.ts";
+import { tokenIssuedInTheFuture } from "./_support/auth.ts";
 
 const ISSUER = "https://clerk.test.invalid";
 
@@ -54,6 +54,18 @@ function startJwksServer(initial: JwksMode) {
       await server.shutdown();
     },
   };
+}
+
+type JwksServer = ReturnType<typeof startJwksServer>;
+
+/** Runs `body` with a JWKS endpoint starting in `mode`, stopped afterwards whatever happens. */
+async function withJwksServer(mode: JwksMode, body: (jwks: JwksServer) => Promise<void>): Promise<void> {
+  const jwks = startJwksServer(mode);
+  try {
+    await body(jwks);
+  } finally {
+    await jwks.stop();
+  }
 }
 
 /** A port nothing listens on: fetch fails with a TypeError (connection refused). */
@@ -119,41 +131,32 @@ const lenient = { sanitizeOps: false, sanitizeResources: false };
 Deno.test({
   name: "a JWKS endpoint that times out: 503 with Retry-After, not 401",
   ...lenient,
-  fn: async () => {
-    const jwks = startJwksServer("hang");
-    try {
+  fn: () =>
+    withJwksServer("hang", async (jwks) => {
       const app = appWith(jwks.url);
       const started = performance.now();
       assertUnavailable(await ask(app, await token()), "timeout");
       assert(performance.now() - started < 5_000, "bounded by the JWKS timeout");
-    } finally {
-      await jwks.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "a JWKS endpoint answering 500 or non-JSON, or refusing connections: 503, never 401 or 500",
   ...lenient,
-  fn: async () => {
-    const jwks = startJwksServer("500");
-    try {
+  fn: () =>
+    withJwksServer("500", async (jwks) => {
       assertUnavailable(await ask(appWith(jwks.url), await token()), "500");
       jwks.set("garbage");
       assertUnavailable(await ask(appWith(jwks.url), await token()), "non-JSON");
       assertUnavailable(await ask(appWith(closedPortUrl()), await token()), "connection refused");
-    } finally {
-      await jwks.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "during an outage known keys keep verifying; unknown keys are 503, and 401 once the keys answer",
   ...lenient,
-  fn: async () => {
-    const jwks = startJwksServer("ok");
-    try {
+  fn: () =>
+    withJwksServer("ok", async (jwks) => {
       // A key set that is stale at once, so every lookup refetches first (as after cacheMaxAge).
       const app = appWith(jwks.url, { jwksCacheMaxAgeMs: 0 });
       assertEquals((await ask(app, await token())).status, 200);
@@ -176,42 +179,26 @@ Deno.test({
       const fresh = appWith(jwks.url);
       assertEquals((await ask(fresh, await token())).status, 200);
       assertEquals((await ask(fresh, await token(undefined, { foreign: true }))).status, 401);
-    } finally {
-      await jwks.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "iat in the future beyond the clock tolerance is refused; within it, accepted",
   ...lenient,
-  fn: async () => {
-    const jwks = startJwksServer("ok");
-    try {
+  fn: () =>
+    withJwksServer("ok", async (jwks) => {
       const app = appWith(jwks.url);
       const now = Math.floor(Date.now() / 1000);
       const dayAhead = await ask(app, await token(undefined, { iat: now + 86_400, exp: now + 86_400 + 60 }));
       assertEquals(dayAhead.status, 401, JSON.stringify(dayAhead.body));
       assertEquals((await ask(app, await token(undefined, { iat: now + 60 }))).status, 401);
       assertEquals((await ask(app, await token(undefined, { iat: now + 3 }))).status, 200);
-    } finally {
-      await jwks.stop();
-    }
-  },
+    }),
 });
 
 Deno.test("over HTTP: a dev token issued a day in the future is a 401 on every function", async () => {
   const userId = await createUser();
-  const key = await devKey();
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = await new SignJWT({ sid: "sess_future", azp: "http://localhost:3000" })
-    .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
-    .setIssuer(CLERK_ISSUER.replace(/\/+$/, ""))
-    .setSubject(userId)
-    .setIssuedAt(now + 86_400)
-    .setNotBefore(now - 5)
-    .setExpirationTime(now + 86_400 + 60)
-    .sign(await importJWK(key.privateJwk, "RS256"));
+  const jwt = await tokenIssuedInTheFuture(userId);
   for (const [fn, path] of [["api", "/me"], ["privacy", "/requests"], ["admin", "/jobs"]]) {
     const response = await call(fn, path, { headers: { authorization: `Bearer ${jwt}` } });
     assertEquals(response.status, 401, `${fn}${path}: ${response.text}`);

@@ -9,12 +9,9 @@
  * guards, which should not apply to other test files.
  */
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
-import { functionApp } from "./_support/apps.ts";
+import { functionApp, PUBLIC_ROUTES as PUBLIC } from "./_support/apps.ts";
 
 const FUNCTIONS = ["api", "privacy", "admin", "clerk-webhooks"] as const;
-
-/** Routes answering without credentials, on purpose. */
-const PUBLIC = new Set(["GET /api/health", "GET /api/openapi.json"]);
 
 const appOf = functionApp;
 

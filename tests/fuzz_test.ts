@@ -25,11 +25,9 @@ import { assert, assertEquals } from "@std/assert";
 import fc from "fast-check";
 import { z } from "zod";
 import { adminSql, createUser } from "./_support/db.ts";
-import { tokenFor } from "./_support/auth.ts";
-import { CLERK_ISSUER, FUNCTIONS_URL } from "./_support/env.ts";
-import { functionApp } from "./_support/apps.ts";
-import { DEV_APP_ORIGIN, devKey } from "../tools/dev_issuer.ts";
-import { importJWK, SignJWT } from "jose";
+import { tokenFor, tokenIssuedInTheFuture } from "./_support/auth.ts";
+import { FUNCTIONS_URL } from "./_support/env.ts";
+import { functionApp, PUBLIC_ROUTES } from "./_support/apps.ts";
 import {
   CreateRequestBody,
   ListRequestsQuery,
@@ -97,7 +95,7 @@ async function apiEndpoints(): Promise<Endpoint[]> {
   return endpoints;
 }
 
-/** Body and query schemas of the functions without an OpenAPI document, by route. */
+/** Body and query schemas of the functions whose routes are read from the app, by route. */
 const KNOWN_SHAPES: Record<string, Pick<Endpoint, "body" | "query">> = {
   "POST /privacy/requests": { body: propertiesOf(CreateRequestBody) },
   "GET /privacy/requests": { query: propertiesOf(ListRequestsQuery) },
@@ -129,7 +127,7 @@ async function appEndpoints(fn: string): Promise<Endpoint[]> {
     if (seen.has(key)) continue;
     seen.add(key);
     const path = route.path.slice(`/${fn}`.length) || "/";
-    endpoints.push({ fn, method: route.method, path, ...KNOWN_SHAPES[key] });
+    endpoints.push({ fn, method: route.method, path, ...KNOWN_SHAPES[key], public: PUBLIC_ROUTES.has(key) });
   }
   return endpoints;
 }
@@ -176,22 +174,8 @@ async function setUp(): Promise<void> {
   knownRequestIds = (await adminSql`
     select id from privacy.requests where subject_user_id = any(${fuzzUsers})`).map((row) => row.id);
   expiredToken = await tokenFor(made[0].id, { now: Math.floor(Date.now() / 1000) - 7_200, expiresIn: 60 });
-  futureToken = await issuedInTheFuture(made[0].id);
+  futureToken = await tokenIssuedInTheFuture(made[0].id);
   actors = made;
-}
-
-/** A dev-issuer token whose `iat` is a day ahead (nbf in the past, so only the iat check refuses it). */
-async function issuedInTheFuture(sub: string): Promise<string> {
-  const key = await devKey();
-  const now = Math.floor(Date.now() / 1000);
-  return await new SignJWT({ sid: "sess_fuzzfuture", azp: DEV_APP_ORIGIN })
-    .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
-    .setIssuer(CLERK_ISSUER.replace(/\/+$/, ""))
-    .setSubject(sub)
-    .setIssuedAt(now + 86_400)
-    .setNotBefore(now - 5)
-    .setExpirationTime(now + 86_400 + 3_600)
-    .sign(await importJWK(key.privateJwk, "RS256"));
 }
 
 /**

@@ -319,22 +319,13 @@ dbTest("permission matrix: subject, stranger, support, admin on one request", as
     );
   }
   // Approving: only admins (and this export needs none); the stranger still gets 404.
-  assertEquals(
-    (await privacy(`/requests/${id}/approve`, { method: "POST", headers: await bearer(subject) })).status,
-    403,
-  );
-  assertEquals(
-    (await privacy(`/requests/${id}/approve`, { method: "POST", headers: await bearer(support) })).status,
-    403,
-  );
-  assertEquals(
-    (await privacy(`/requests/${id}/approve`, { method: "POST", headers: await bearer(admin) })).status,
-    409,
-  );
-  assertEquals(
-    (await privacy(`/requests/${id}/approve`, { method: "POST", headers: await bearer(stranger) })).status,
-    404,
-  );
+  for (const [actor, status] of [[subject, 403], [support, 403], [admin, 409], [stranger, 404]] as const) {
+    assertEquals(
+      (await privacy(`/requests/${id}/approve`, { method: "POST", headers: await bearer(actor) })).status,
+      status,
+      `approve as ${actor}`,
+    );
+  }
 
   // Requests about someone else: staff only, with a reason.
   const strangerFor = await createRequest(stranger, { kind: "export", subject_user_id: subject });

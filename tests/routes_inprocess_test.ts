@@ -10,7 +10,7 @@
  * Its own file because importing the function entry points installs their process-wide error
  * guards, which should not apply to other test files.
  */
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertExists, assertMatch } from "@std/assert";
 import type { Hono } from "hono";
 import { functionApp } from "./_support/apps.ts";
 import { bearer } from "./_support/auth.ts";
@@ -18,8 +18,23 @@ import { adminSql, createUser } from "./_support/db.ts";
 import { withUser } from "../supabase/functions/_shared/db.ts";
 import { createProject, getProject } from "../supabase/functions/api/repositories/projects.ts";
 import { page, Project, User } from "../supabase/functions/api/schemas.ts";
+import { DataMap, DsarRequest, DsarRequestPage } from "../supabase/functions/privacy/schemas.ts";
+import {
+  AlertList,
+  AuditEntryPage,
+  JobList,
+  MigrationComparison,
+} from "../supabase/functions/admin/schemas.ts";
+import { FoundUsers, StaffList } from "../supabase/functions/admin/staff_schemas.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+
+interface Operation {
+  security?: unknown[];
+  parameters?: { name: string }[];
+  requestBody?: { content: Record<string, { schema: { required?: string[] } }> };
+  responses: Record<string, { content?: Record<string, { schema: { required?: string[] } }> }>;
+}
 
 async function request(app: Hono, path: string, init: RequestInit & { sub?: string } = {}) {
   const headers = new Headers(init.headers);
@@ -89,12 +104,82 @@ Deno.test({
     const subject = await createUser();
     const listed = await request(privacy, "/privacy/requests", { sub: subject });
     assertEquals([listed.status, listed.json.data], [200, []]);
+    // Responses have the shapes the OpenAPI document shows (the same zod schemas).
+    const created = await request(privacy, "/privacy/requests", {
+      sub: subject,
+      method: "POST",
+      body: JSON.stringify({ kind: "export" }),
+    });
+    assertEquals(created.status, 201);
+    DsarRequest.parse(created.json);
+    DsarRequestPage.parse((await request(privacy, "/privacy/requests", { sub: subject })).json);
 
     const admin = await functionApp("admin");
     assertEquals((await request(admin, "/admin/jobs", { sub: subject })).status, 403);
-    const jobs = await request(admin, "/admin/jobs", { sub: await createUser("support") });
+    const support = await createUser("support");
+    const jobs = await request(admin, "/admin/jobs", { sub: support });
     assertEquals(jobs.status, 200);
     assert(jobs.json.data.some((job: { name: string }) => job.name === "trim-workspace-history"));
+    JobList.parse(jobs.json);
+
+    DataMap.parse((await request(privacy, "/privacy/data-map", { sub: support })).json);
+    const answers = async (path: string, sub = support) => {
+      const response = await request(admin, path, { sub });
+      assertEquals(response.status, 200, path);
+      return response.json;
+    };
+    AlertList.parse(await answers("/admin/alerts"));
+    MigrationComparison.parse(await answers("/admin/migrations"));
+    AuditEntryPage.parse(await answers("/admin/audit?limit=5"));
+    const found = FoundUsers.parse(await answers(`/admin/users?id=${subject}`));
+    assertEquals(found.data.map((user) => user.user_id), [subject]);
+    StaffList.parse(await answers("/admin/staff", await createUser("admin")));
+  },
+});
+
+Deno.test({
+  name: "in process: every function serves the OpenAPI document generated from its routes",
+  ...options,
+  fn: async () => {
+    const staff = await createUser("support");
+    const documents: Record<string, { paths: Record<string, Record<string, Operation>> }> = {};
+    for (const [fn, sub] of [["api"], ["privacy", staff], ["admin", staff], ["clerk-webhooks"]]) {
+      const response = await request(await functionApp(fn!), `/${fn}/openapi.json`, { sub });
+      assertEquals(response.status, 200, fn);
+      assertEquals(response.json.openapi, "3.1.0", fn);
+      documents[fn!] = response.json;
+    }
+    assertExists(documents.privacy.paths["/requests/{id}/grace"].post);
+    assertExists(documents.admin.paths["/audit/verify"].get);
+    // Response bodies are described by the same zod schemas the in-process tests parse them with.
+    const bodyOf = (operation: Operation, status = "200") =>
+      operation.responses[status].content?.["application/json"].schema;
+    assert(bodyOf(documents.privacy.paths["/requests"].post, "201")?.required?.includes("export_url"));
+    assertEquals(bodyOf(documents.privacy.paths["/requests"].get)?.required, ["data", "next_cursor"]);
+    assert(bodyOf(documents.admin.paths["/jobs"].get)?.required?.includes("healthy"));
+    assert(bodyOf(documents.admin.paths["/audit/verify"].get)?.required?.includes("entries_checked"));
+
+    // The webhook: public document, the one route behind the Svix signature, as it answers.
+    const webhooks = documents["clerk-webhooks"] as typeof documents.api & {
+      security: unknown[];
+      components: { securitySchemes: Record<string, { name?: string }> };
+    };
+    assertEquals(webhooks.security, [{ svixSignature: [] }]);
+    assertEquals(webhooks.components.securitySchemes.svixSignature.name, "svix-signature");
+    assertEquals(webhooks.paths["/openapi.json"].get.security, []);
+    const receive = webhooks.paths["/"].post;
+    assertEquals(Object.keys(receive.responses).sort(), ["200", "400", "401", "413", "415", "503"]);
+    assertEquals(receive.requestBody?.content["application/json"].schema.required, [
+      "object",
+      "type",
+      "data",
+    ]);
+    assertEquals(
+      receive.parameters?.map((p) => p.name),
+      ["svix-id", "svix-timestamp"],
+    );
+    const receipt = receive.responses["200"].content?.["application/json"].schema;
+    assertEquals(receipt?.required, ["svix_id", "type", "outcome"]);
   },
 });
 

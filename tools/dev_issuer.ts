@@ -69,6 +69,8 @@ export interface MintOptions {
   /** Sign with another key (tests: unknown kid). */
   key?: StoredKey;
   now?: number;
+  /** `iat` when it is not `now` (tests: a token issued in the future, whose nbf is still `now - 5`). */
+  issuedAt?: number;
 }
 
 /** A Clerk-shaped session token for `sub`. */
@@ -84,7 +86,7 @@ export async function mintSessionToken(sub: string | undefined, options: MintOpt
   const jwt = new SignJWT(payload)
     .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
     .setIssuer(options.issuer.replace(/\/+$/, ""))
-    .setIssuedAt(now)
+    .setIssuedAt(options.issuedAt ?? now)
     .setNotBefore(now - 5)
     .setExpirationTime(now + (options.expiresIn ?? 3600));
   if (sub !== undefined) jwt.setSubject(sub);

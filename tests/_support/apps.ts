@@ -6,6 +6,13 @@ import type { Hono } from "hono";
 import { developmentEnvironment } from "../../tools/dev_env.ts";
 import { FUNCTIONS_URL } from "./env.ts";
 
+/** Routes answering without credentials, on purpose ("METHOD /fn/path", as in `app.routes`). */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  "GET /api/health",
+  "GET /api/openapi.json",
+  "GET /clerk-webhooks/openapi.json",
+]);
+
 let environmentSet = false;
 
 async function useGatewayEnvironment(): Promise<void> {

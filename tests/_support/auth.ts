@@ -7,6 +7,15 @@ export function tokenFor(sub: string | undefined, options: Partial<MintOptions> 
   return mintSessionToken(sub, { issuer: CLERK_ISSUER, ...options });
 }
 
+/**
+ * A dev-issuer token for `sub` whose `iat` is a day ahead (nbf in the past, so only the iat check
+ * refuses it).
+ */
+export function tokenIssuedInTheFuture(sub: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return tokenFor(sub, { now, issuedAt: now + 86_400, expiresIn: 86_400 + 3_600 });
+}
+
 export async function bearer(
   sub: string,
   options: Partial<MintOptions> = {},

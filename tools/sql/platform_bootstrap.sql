@@ -109,36 +109,7 @@ alter role supabase_auth_admin set search_path = auth;
 
 -- GoTrue's migrations (20220224000811_update_auth_functions, 20220531120530_add_auth_jwt_function),
 -- owned by supabase_auth_admin (20211124212715_update-auth-owner.sql). Executable by PUBLIC.
-create or replace function auth.jwt() returns jsonb
-language sql stable
-as $$
-  select
-    coalesce(
-        nullif(current_setting('request.jwt.claim', true), ''),
-        nullif(current_setting('request.jwt.claims', true), '')
-    )::jsonb
-$$;
-
-create or replace function auth.role() returns text
-language sql stable
-as $$
-  select
-  coalesce(
-    nullif(current_setting('request.jwt.claim.role', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
-  )::text
-$$;
-
--- Present because Supabase has it; our code never calls it (Clerk ids are not uuids).
-create or replace function auth.uid() returns uuid
-language sql stable
-as $$
-  select
-  coalesce(
-    nullif(current_setting('request.jwt.claim.sub', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-  )::uuid
-$$;
+\ir auth_functions.sql
 
 create or replace function auth.email() returns text
 language sql stable

@@ -10,39 +10,11 @@ create extension if not exists pgcrypto with schema extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
 
--- The same bodies as GoTrue's (see platform_bootstrap.sql); here owned by postgres.
+-- The same bodies as GoTrue's (auth_functions.sql, shared with platform_bootstrap.sql); here owned by postgres.
 create schema if not exists auth;
 grant usage on schema auth to anon, authenticated, service_role;
 
-create or replace function auth.jwt() returns jsonb
-language sql stable
-as $$
-  select
-    coalesce(
-        nullif(current_setting('request.jwt.claim', true), ''),
-        nullif(current_setting('request.jwt.claims', true), '')
-    )::jsonb
-$$;
-
-create or replace function auth.role() returns text
-language sql stable
-as $$
-  select
-  coalesce(
-    nullif(current_setting('request.jwt.claim.role', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
-  )::text
-$$;
-
-create or replace function auth.uid() returns uuid
-language sql stable
-as $$
-  select
-  coalesce(
-    nullif(current_setting('request.jwt.claim.sub', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-  )::uuid
-$$;
+\ir auth_functions.sql
 
 do $$
 begin

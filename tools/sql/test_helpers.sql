@@ -48,6 +48,17 @@ as $$
   select set_config('role', 'postgres', true), set_config('request.jwt.claims', '', true);
 $$;
 
+-- A random id: `prefix` and 32 hex digits ('user_jit' -> a Clerk-shaped user id, 'msg_' -> a
+-- svix id). Random ids keep tests apart from each other and from the seed.
+create or replace function tests.random_id(prefix text)
+returns text
+language sql
+volatile
+set search_path = ''
+as $$
+  select prefix || replace(gen_random_uuid()::text, '-', '');
+$$;
+
 -- Create a user row directly (as the owner), returning its id. Random suffix keeps tests apart.
 create or replace function tests.create_user(prefix text default 'test', user_role text default 'user')
 returns text
@@ -55,7 +66,7 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  new_id text := 'user_' || prefix || replace(gen_random_uuid()::text, '-', '');
+  new_id text := tests.random_id('user_' || prefix);
 begin
   insert into public.users (id, role) values (new_id, user_role);
   return new_id;
@@ -78,5 +89,27 @@ as $$
   select greatest((select s.last_value from cron.runid_seq s),
                   (select coalesce(max(d.runid), 0) from cron.job_run_details d)) + 1000000;
 $$;
+-- pgTAP: `statement` is refused because the current role holds no privilege for it on
+-- `table_name` (42501, PostgreSQL's "permission denied for table ..."): a grant, not a policy, says no.
+-- The search_path of these two is the test files' own (`set search_path = public, extensions,
+-- tests`): pgTAP's functions call each other unqualified, and so do the statements under test.
+create or replace function tests.permission_denied(table_name text, statement text, description text)
+returns text
+language sql
+set search_path = public, extensions, tests
+as $$
+  select extensions.throws_ok(statement, '42501', 'permission denied for table ' || table_name, description);
+$$;
+
+-- pgTAP: audit.verify(after_id) finds the chain broken and names `bad_id` as the first bad entry.
+create or replace function tests.verify_fails_at(after_id bigint, bad_id bigint, description text)
+returns text
+language sql
+set search_path = public, extensions, tests
+as $$
+  select extensions.results_eq(format('select ok, first_bad_id from audit.verify(%s)', after_id),
+                               format('values (false, %s::bigint)', bad_id), description);
+$$;
+
 grant execute on all functions in schema tests to anon, authenticated, service_role;
 revoke all on function tests.cron_runid() from public, anon, authenticated, service_role;

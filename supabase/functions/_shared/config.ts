@@ -25,6 +25,15 @@ const postgresUrl = z
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** Hosts on which plain http is accepted: local stand-ins and sinks the tests and `npm run dev` start. */
+const LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"];
+
+/** An http(s) URL that is https, or plain http on a loopback host. */
+export const httpsOrLoopbackUrl = httpUrl.refine((value) => {
+  const url = new URL(value);
+  return url.protocol === "https:" || LOOPBACK_HOSTS.includes(url.hostname);
+}, "must be https (http only on loopback)");
+
 /**
  * Settings are grouped as zod shapes; a function spreads the groups it needs into one
  * `z.object({...})` and passes it to `loadConfig`.
@@ -171,7 +180,7 @@ const notificationUrl = z.string().refine((value) => {
     const url = new URL(value);
     if (url.username || url.password) return false;
     return url.protocol === "https:" ||
-      (url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname));
+      (url.protocol === "http:" && LOOPBACK_HOSTS.includes(url.hostname));
   } catch {
     return false;
   }

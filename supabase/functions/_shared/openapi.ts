@@ -33,6 +33,11 @@ export interface OperationDoc {
   responses: Record<number, ResponseDoc>;
   /** Request headers the route reads (e.g. If-Match). */
   headers?: { name: string; required: boolean }[];
+  /**
+   * The body of a route that reads it itself instead of through `validate("json", ...)` (the
+   * webhook, which checks a signature over the raw bytes first).
+   */
+  body?: { description: string; schema: z.ZodType };
 }
 
 type Marked = MiddlewareHandler & { [DOCUMENTED]?: OperationDoc; [VALIDATES]?: Validates };
@@ -58,8 +63,13 @@ export interface DocumentOptions {
   selfAuthenticated?: Record<string, Record<string, string[]>[]>;
   /** Errors every session route may answer, besides the route's own (SESSION_ERRORS and these). */
   standardErrors?: Record<number, string>;
-  /** The first is the default requirement (CLERK_SESSION and these). */
+  /** Further schemes, for the public and self-authenticated routes. */
   securitySchemes?: Record<string, unknown>;
+  /**
+   * The one scheme every other route needs, the document's default requirement: CLERK_SESSION
+   * unless the function checks something else in front of its routes (the webhook's signature).
+   */
+  sessionScheme?: Record<string, unknown>;
 }
 
 /** The Clerk session scheme every function accepts. */
@@ -134,7 +144,8 @@ export function generateOpenApi(app: RouteTable, options: DocumentOptions) {
     chains.set(key, chain);
   }
   const standardErrors = { ...SESSION_ERRORS, ...options.standardErrors };
-  const securitySchemes = { ...CLERK_SESSION, ...options.securitySchemes };
+  const sessionScheme = options.sessionScheme ?? CLERK_SESSION;
+  const securitySchemes = { ...sessionScheme, ...options.securitySchemes };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [key, chain] of chains) {
     const operation = chain.handlers.map((handler) => handler[DOCUMENTED]).find((doc) => doc !== undefined);
@@ -147,7 +158,7 @@ export function generateOpenApi(app: RouteTable, options: DocumentOptions) {
 
     const params = schemaOf("param");
     const query = schemaOf("query");
-    const body = schemaOf("json");
+    const body = schemaOf("json") ?? operation.body?.schema;
     const queryParameters = query ? parameters(query, "query") : [];
     const allParameters = [
       ...(params ? parameters(params, "path") : []),
@@ -173,7 +184,15 @@ export function generateOpenApi(app: RouteTable, options: DocumentOptions) {
       summary: operation.summary,
       ...(isPublic ? { security: [] } : selfSecurity ? { security: selfSecurity } : {}),
       ...(allParameters.length > 0 ? { parameters: allParameters } : {}),
-      ...(body ? { requestBody: { required: true, content: json(body) } } : {}),
+      ...(body
+        ? {
+          requestBody: {
+            required: true,
+            ...(operation.body ? { description: operation.body.description } : {}),
+            content: json(body),
+          },
+        }
+        : {}),
       responses,
     };
   }
@@ -181,7 +200,7 @@ export function generateOpenApi(app: RouteTable, options: DocumentOptions) {
     openapi: "3.1.0",
     info: { title: options.title, version: "1.0.0", description: options.description },
     servers: [{ url: options.serverUrl }],
-    security: [{ clerkSession: [] }],
+    security: [Object.fromEntries(Object.keys(sessionScheme).map((name) => [name, []]))],
     components: { securitySchemes, schemas: { Problem: PROBLEM } },
     paths,
   };

@@ -8,12 +8,13 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { SessionEnv } from "../_shared/auth.ts";
-import type { UserClaims } from "../_shared/db.ts";
+import type { Caller } from "../_shared/caller.ts";
 import { requireStaff } from "./staff.ts";
 
-/** Who is calling an operations route: a staff member (RLS and staff checks apply) or automation. */
-export type Caller = { kind: "staff"; claims: UserClaims } | { kind: "automation"; name: string };
-
+/**
+ * `caller`: who is calling an operations route, a staff member (kind `user`: RLS and the staff
+ * checks apply) or automation (kind `service`); routes run their statements with `queryAs`.
+ */
 export type OperationsEnv = SessionEnv & { Variables: SessionEnv["Variables"] & { caller: Caller } };
 
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
@@ -35,7 +36,7 @@ export function staffOrSecret(options: {
 }): MiddlewareHandler<OperationsEnv> {
   return async (c, next) => {
     if (options.secret !== undefined && secretMatches(options.present(c), options.secret)) {
-      c.set("caller", { kind: "automation", name: options.automation });
+      c.set("caller", { kind: "service", actor: options.automation });
       c.set("actor", options.automation);
       return await next();
     }
@@ -43,7 +44,7 @@ export function staffOrSecret(options: {
     const session = c as unknown as Context<SessionEnv>;
     await options.requireSession(session, async () => {
       await requireStaff(session, async () => {
-        c.set("caller", { kind: "staff", claims: c.get("claims") });
+        c.set("caller", { kind: "user", claims: c.get("claims") });
         await next();
       });
     });

@@ -7,11 +7,13 @@
  * key, which the receiver uses to drop the repeat (Slack incoming webhooks do not; see
  * docs/OPERATIONS.md). Nothing is lost: a failure (non-2xx, timeout, network) puts the row back
  * with exponential backoff (private.finish_notification), up to notification_max_attempts.
- * Response bodies are never read or logged; only the status is kept.
+ * Response bodies are never read or logged; only the status is kept. The claim and each outcome
+ * are transactions of their own, as the dispatcher (service_role): the lease commits before
+ * anything is sent, and one send's record never waits for another's.
  */
-import { claimNotifications, finishNotification } from "./repositories/operations.ts";
+import { claimNotifications, DISPATCHER, finishNotification } from "./repositories/operations.ts";
 import type { ClaimedNotification } from "./repositories/operations.ts";
-import type { RequestContext } from "../_shared/db.ts";
+import { queryAsServiceRole } from "../_shared/db.ts";
 
 export type NotificationFormat = "slack" | "json";
 
@@ -71,10 +73,7 @@ async function send(options: DispatchOptions, notification: ClaimedNotification)
 }
 
 /** One dispatch round. Without a URL nothing is claimed: notifications wait in the outbox. */
-export async function dispatchNotifications(
-  options: DispatchOptions,
-  context?: RequestContext,
-): Promise<DispatchResult> {
+export async function dispatchNotifications(options: DispatchOptions): Promise<DispatchResult> {
   const result: DispatchResult = {
     configured: options.url !== undefined,
     claimed: 0,
@@ -84,15 +83,13 @@ export async function dispatchNotifications(
     superseded: 0,
   };
   if (!options.url) return result;
-  const claimed = await claimNotifications(DISPATCH_BATCH, context);
+  const claimed = await queryAsServiceRole(DISPATCHER, (tx) => claimNotifications(tx, DISPATCH_BATCH));
   result.claimed = claimed.length;
   await Promise.all(claimed.map(async (notification) => {
     const outcome = await send(options, notification);
-    const status = await finishNotification({
-      id: notification.id,
-      attempt: notification.attempt,
-      ...outcome,
-    }, context);
+    const outcomeOf = { id: notification.id, attempt: notification.attempt, ...outcome };
+    const [row] = await queryAsServiceRole(DISPATCHER, (tx) => finishNotification(tx, outcomeOf));
+    const status = row?.status ?? null;
     if (status === "sent") result.sent++;
     else if (status === "pending") result.retrying++;
     else if (status === "dead") result.dead++;

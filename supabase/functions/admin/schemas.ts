@@ -1,10 +1,18 @@
 /**
- * Request schemas of the admin function. Objects are strict: unknown query parameters are refused,
- * so a misspelt filter is a 400 rather than a silently unfiltered audit search.
+ * Request and response schemas of the admin function (the staff routes' are in staff_schemas.ts),
+ * the single source for validation and for the OpenAPI document (generated from the routes by
+ * _shared/openapi.ts). Request objects are strict: unknown query parameters are refused, so a
+ * misspelt filter is a 400 rather than a silently unfiltered audit search.
  */
 import { z } from "zod";
-import { Cursor } from "../_shared/schemas.ts";
+import { Cursor, JsonObject, list, page } from "../_shared/schemas.ts";
+import type { Holds, SameFields } from "../_shared/schemas.ts";
 import { isRealInstant } from "../_shared/pagination.ts";
+import type { AuditEntryRow } from "./repositories/audit.ts";
+import type { AlertRow } from "./repositories/operations.ts";
+import type { presentJob } from "./routes/jobs.ts";
+import type { DispatchResult } from "./notifications.ts";
+import type { compareMigrations } from "../_shared/migrations.ts";
 
 export const ACTOR_KINDS = ["user", "staff", "service", "database"] as const;
 
@@ -65,7 +73,7 @@ export const VerifyQuery = z
     path: ["hash"],
   });
 
-// Response shapes (documented in docs/AUDIT.md).
+// Response shapes (documented in OpenAPI and docs/AUDIT.md).
 export const AuditEntry = z.object({
   id: z.string(),
   occurred_at: z.string(),
@@ -77,7 +85,7 @@ export const AuditEntry = z.object({
   target_table: z.string().nullable(),
   target_id: z.string().nullable(),
   request_id: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
+  details: JsonObject,
   /** sha256 chain hash (hex) once sealed, else null. */
   hash: z.string().nullable(),
 });
@@ -92,3 +100,90 @@ export const VerifyResult = z.object({
   unsealed: z.number(),
   duration_ms: z.number(),
 });
+
+export const AuditEntryPage = page(AuditEntry);
+
+const JobRun = z.object({
+  status: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  duration_ms: z.number().nullable(),
+  message: z.string().nullable(),
+});
+
+export const Job = z.object({
+  name: z.string(),
+  description: z.string().nullable(),
+  managed: z.boolean().describe("declared in ops.jobs"),
+  scheduled: z.boolean(),
+  active: z.boolean(),
+  schedule: z.string().nullable(),
+  declared_schedule: z.string().nullable(),
+  last_run: JobRun.nullable(),
+  runs_24h: z.number().int(),
+  failures_24h: z.number().int(),
+  last_failure: z.object({ at: z.string().nullable(), message: z.string().nullable() }).nullable(),
+  problems: z.array(z.string()).describe("what needs attention; empty when healthy"),
+});
+
+export const JobList = z.object({ healthy: z.boolean(), data: z.array(Job) });
+
+const MigrationRef = z.object({ version: z.string(), name: z.string().nullable() });
+
+export const MigrationComparison = z.object({
+  up_to_date: z.boolean(),
+  summary: z.object({
+    shipped: z.number().int(),
+    applied: z.number().int(),
+    pending: z.number().int(),
+    unknown: z.number().int(),
+  }),
+  latest_shipped: z.string().nullable(),
+  latest_applied: z.string().nullable(),
+  applied: z.array(MigrationRef.extend({
+    recorded_name: z.string().optional().describe("the name the history recorded, when it differs"),
+  })),
+  pending: z.array(MigrationRef.extend({
+    out_of_order: z.boolean().describe("older than an applied one: needs --include-all"),
+  })),
+  unknown: z.array(MigrationRef),
+});
+
+export const Alert = z.object({
+  id: z.string(),
+  rule: z.string(),
+  key: z.string(),
+  severity: z.string(),
+  status: z.string(),
+  value: z.number(),
+  threshold: z.number(),
+  opened_at: z.string(),
+  last_seen_at: z.string(),
+  resolved_at: z.string().nullable(),
+  runbook: z.string(),
+  notifications: z.array(JsonObject),
+});
+
+export const AlertList = list(Alert);
+
+export const DispatchRound = z.object({
+  configured: z.boolean(),
+  claimed: z.number().int(),
+  sent: z.number().int(),
+  retrying: z.number().int(),
+  dead: z.number().int(),
+  superseded: z.number().int().describe("outcomes not recorded: the attempt had lost its lease"),
+});
+
+/**
+ * Compile-time check (deno check): each response schema names exactly the fields its route
+ * answers with (the repository's row, or the route's presentation of it), so a column added to a
+ * select list and not to the documented shape, or the reverse, fails `npm run check`.
+ */
+export type ResponseShapesMatchRows = [
+  Holds<SameFields<z.output<typeof AuditEntry>, AuditEntryRow>>,
+  Holds<SameFields<z.output<typeof Job>, ReturnType<typeof presentJob>>>,
+  Holds<SameFields<z.output<typeof MigrationComparison>, ReturnType<typeof compareMigrations>>>,
+  Holds<SameFields<z.output<typeof Alert>, AlertRow>>,
+  Holds<SameFields<z.output<typeof DispatchRound>, DispatchResult>>,
+];

@@ -29,7 +29,3 @@ export type ProjectRow = Omit<Tables<"projects">, "tabs_version"> & { tabs_versi
 export type TabRow = Omit<Tables<"workspace_tabs">, "user_id">;
 
 export type HistoryRow = Omit<Tables<"workspace_history">, "id" | "project_id" | "user_id"> & { id: string };
-
-/** True when A and B name the same fields. */
-export type SameFields<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false)
-  : false;

@@ -3,10 +3,11 @@
  * for the OpenAPI document (generated from the routes by _shared/openapi.ts). Objects are strict: unknown fields are refused.
  */
 import { z } from "zod";
-import { Cursor, UuidIdParam } from "../_shared/schemas.ts";
-import type { HistoryRow, ProjectRow, SameFields, TabRow, UserRow } from "./rows.ts";
+import { Cursor, JsonObject as jsonObject, page, UuidIdParam } from "../_shared/schemas.ts";
+import type { Holds, SameFields } from "../_shared/schemas.ts";
+import type { HistoryRow, ProjectRow, TabRow, UserRow } from "./rows.ts";
 
-const jsonObject = z.record(z.string(), z.unknown());
+export { page };
 
 /** Bounded JSON object (serialized size), so one field cannot carry megabytes. */
 const boundedObject = (maxBytes: number) =>
@@ -125,9 +126,6 @@ export const HistoryEvent = z.object({
   changed_at: z.string(),
 });
 
-export const page = <T extends z.ZodType>(item: T) =>
-  z.object({ data: z.array(item), next_cursor: z.string().nullable() });
-
 export const TabList = z.object({ data: z.array(Tab), version: z.string() });
 
 /**
@@ -135,7 +133,6 @@ export const TabList = z.object({ data: z.array(Tab), version: z.string() });
  * selects (rows.ts, from the generated database types), so a column added to a select list or a
  * table and not to the documented shape, or the reverse, fails `npm run check`.
  */
-type Holds<T extends true> = T;
 export type ResponseShapesMatchRows = [
   Holds<SameFields<z.output<typeof User>, UserRow>>,
   Holds<SameFields<z.output<typeof Project>, ProjectRow>>,

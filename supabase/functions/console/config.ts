@@ -11,7 +11,7 @@
  * With both, the publishable key wins (the dev stand-in never reaches a configured production).
  */
 import { z } from "zod";
-import { HttpSettings, loadConfig } from "../_shared/config.ts";
+import { HttpSettings, httpsOrLoopbackUrl, loadConfig } from "../_shared/config.ts";
 
 /** The Frontend API host a Clerk publishable key names, or null when it is not a publishable key. */
 export function frontendApiHost(publishableKey: string): string | null {
@@ -31,11 +31,6 @@ export function frontendApiHost(publishableKey: string): string | null {
     : null;
 }
 
-const loopbackOrHttps = z.url({ protocol: /^https?$/ }).refine((value) => {
-  const url = new URL(value);
-  return url.protocol === "https:" || ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-}, "must be https (http only on loopback)");
-
 export const ConsoleSettings = {
   /** Clerk publishable key of the instance whose sessions the functions accept (production). */
   CLERK_PUBLISHABLE_KEY: z.string().trim().refine(
@@ -43,7 +38,7 @@ export const ConsoleSettings = {
     "must be a Clerk publishable key (pk_live_… or pk_test_…) naming its Frontend API host",
   ).optional(),
   /** The dev issuer's sign-in stand-in (development and tests only; set by tools/dev_env.ts). */
-  CONSOLE_DEV_SIGN_IN_URL: loopbackOrHttps.optional(),
+  CONSOLE_DEV_SIGN_IN_URL: httpsOrLoopbackUrl.optional(),
 };
 
 export const ConsoleConfig = z.object({ ...HttpSettings, ...ConsoleSettings }).refine(

@@ -6,13 +6,13 @@
  * PRIVACY_RUNNER_SECRET only admins (with a session) can trigger POST /privacy/erasures/run.
  */
 import { z } from "zod";
-import { ClerkSessionSettings, DatabaseSettings, HttpSettings, loadConfig } from "../_shared/config.ts";
-
-/** https anywhere; plain http only on loopback (the local stand-in the tests start). */
-const clerkApiUrl = z.url({ protocol: /^https?$/ }).refine((value) => {
-  const url = new URL(value);
-  return url.protocol === "https:" || ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-}, "must be https (http only on loopback)");
+import {
+  ClerkSessionSettings,
+  DatabaseSettings,
+  HttpSettings,
+  httpsOrLoopbackUrl,
+  loadConfig,
+} from "../_shared/config.ts";
 
 export const PrivacySettings = {
   /** Clerk Backend API secret key (sk_live_... / sk_test_...): deletes erased users at Clerk. */
@@ -21,8 +21,8 @@ export const PrivacySettings = {
     "must be a Clerk secret key (sk_live_... or sk_test_...)",
   )
     .optional(),
-  /** Clerk Backend API base URL. */
-  CLERK_API_URL: clerkApiUrl.default("https://api.clerk.com"),
+  /** Clerk Backend API base URL (plain http only on loopback: the local stand-in the tests start). */
+  CLERK_API_URL: httpsOrLoopbackUrl.default("https://api.clerk.com"),
   /**
    * Shared secret of the scheduled caller of POST /privacy/erasures/run (pg_cron + pg_net sends it
    * in x-privacy-runner-secret). At least 32 characters.

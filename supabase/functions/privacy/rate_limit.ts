@@ -6,7 +6,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { SessionEnv } from "../_shared/auth.ts";
 import { HttpError } from "../_shared/errors.ts";
-import { type Caller, queryAs } from "./caller.ts";
+import { type Caller, queryAs } from "../_shared/caller.ts";
 import { type RateLimitedAction, takeRateLimit } from "./repositories/rate_limits.ts";
 
 /** The signed-in caller of a request (after requireSession). */

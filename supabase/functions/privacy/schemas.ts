@@ -1,11 +1,16 @@
 /**
- * Request schemas of the privacy function. Objects are strict: unknown fields and query
- * parameters are refused. The database decides everything about who may do what; these only
- * give malformed input a clear 400 before it reaches it.
+ * Request and response schemas of the privacy function, the single source for validation (routes)
+ * and for the OpenAPI document (generated from the routes by _shared/openapi.ts). Request objects
+ * are strict: unknown fields and query parameters are refused. The database decides everything
+ * about who may do what; these only give malformed input a clear 400 before it reaches it.
  */
 import { z } from "zod";
-import { Cursor, NoQuery, UuidIdParam } from "../_shared/schemas.ts";
+import { Cursor, JsonObject, list, NoQuery, page, UuidIdParam } from "../_shared/schemas.ts";
+import type { Holds, SameFields } from "../_shared/schemas.ts";
 import { CLERK_USER_ID } from "../_shared/auth.ts";
+import type { DataMapTableRow } from "./repositories/data_map.ts";
+import type { present } from "./routes/requests.ts";
+import type { ErasureRun } from "./routes/erasures.ts";
 
 export const REQUEST_KINDS = ["export", "erasure"] as const;
 export const REQUEST_STATUSES = [
@@ -71,3 +76,76 @@ export const RunErasuresBody = z.strictObject({
 });
 
 export { NoQuery as EmptyQuery };
+
+// Response shapes (documented in OpenAPI; rows come from the database in this shape).
+export const DsarRequest = z.object({
+  id: z.uuid(),
+  kind: z.enum(REQUEST_KINDS),
+  subject_user_id: z.string(),
+  requested_as: z.enum(["subject", "support", "admin", "clerk"]),
+  requester_user_id: z.string().nullable(),
+  reason: z.string().nullable(),
+  status: z.enum(REQUEST_STATUSES),
+  received_at: z.string(),
+  due_at: z.string(),
+  approval_required: z.boolean(),
+  approved_by: z.string().nullable(),
+  approved_at: z.string().nullable(),
+  grace_period_seconds: z.number().int().nullable(),
+  grace_reason: z.string().nullable(),
+  scheduled_for: z.string().nullable(),
+  cancelled_by: z.string().nullable(),
+  cancelled_at: z.string().nullable(),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  attempts: z.number().int(),
+  row_counts: JsonObject.nullable(),
+  proof: JsonObject.nullable(),
+  error: z.string().nullable(),
+  overdue_at: z.string().nullable(),
+  clerk_delete_required: z.boolean(),
+  clerk_deleted_at: z.string().nullable(),
+  updated_at: z.string(),
+  export_url: z.string().nullable().describe("where to download a completed export, else null"),
+});
+
+export const DsarRequestPage = page(DsarRequest);
+
+export const DataMapTable = z.object({
+  table: z.string().describe("schema.table"),
+  subject_column: z.string(),
+  erasure: z.enum(["delete", "anonymize", "cascade", "retain"]),
+  cascade_from: z.string().nullable(),
+  legal_basis: z.string().nullable(),
+  export: z.boolean(),
+  description: z.string(),
+  columns: z.array(z.object({
+    column: z.string(),
+    classification: z.enum(["identifier", "contact", "profile", "content", "usage", "technical"]),
+    personal: z.boolean(),
+    anonymize: z.boolean(),
+  })).nullable(),
+});
+
+export const DataMap = list(DataMapTable);
+
+export const ErasureRunResult = z.object({
+  erasures: JsonObject.describe("privacy.run_due_erasures(): what the run did"),
+  clerk: z.object({
+    configured: z.boolean(),
+    deleted: z.number().int(),
+    failed: z.number().int(),
+    pending: z.number().int(),
+  }),
+});
+
+/**
+ * Compile-time check (deno check): each response schema names exactly the fields its route
+ * answers with (the repository's row, or the route's presentation of it), so a column added to a
+ * select list and not to the documented shape, or the reverse, fails `npm run check`.
+ */
+export type ResponseShapesMatchRows = [
+  Holds<SameFields<z.output<typeof DsarRequest>, ReturnType<typeof present>>>,
+  Holds<SameFields<z.output<typeof DataMapTable>, DataMapTableRow>>,
+  Holds<SameFields<z.output<typeof ErasureRunResult>, ErasureRun>>,
+];

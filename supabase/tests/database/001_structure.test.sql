@@ -7,6 +7,15 @@ set search_path = public, extensions, tests;
 
 select plan(30);
 
+-- What the generic checks below read (temporary views, gone with this transaction): the relations
+-- of schema public, every policy on one of them with its table's name, the functions of private.
+create temporary view public_relations as
+  select * from pg_class where relnamespace = 'public'::regnamespace;
+create temporary view public_policies as
+  select c.relname, p.* from pg_policy p join public_relations c on c.oid = p.polrelid;
+create temporary view private_functions as
+  select * from pg_proc where pronamespace = 'private'::regnamespace;
+
 -- ---------------------------------------------------------------------------------------------
 -- Tables: the known set. A new table must be added here together with its policies_are below.
 -- ---------------------------------------------------------------------------------------------
@@ -21,9 +30,8 @@ select tables_are(
 -- ---------------------------------------------------------------------------------------------
 select is_empty(
   $$ select c.relname
-       from pg_class c
-      where c.relnamespace = 'public'::regnamespace
-        and c.relkind in ('r', 'p')
+       from public_relations c
+      where c.relkind in ('r', 'p')
         and not c.relrowsecurity $$,
   'every table of schema public has row level security enabled'
 );
@@ -81,48 +89,43 @@ select policy_cmd_is('public', 'workspace_tabs', 'workspace_tabs_delete_authenti
 -- Policy shape (generic over every policy of schema public)
 -- ---------------------------------------------------------------------------------------------
 select is_empty(
-  $$ select c.relname, p.polname
-       from pg_policy p join pg_class c on c.oid = p.polrelid
-      where c.relnamespace = 'public'::regnamespace
-        and p.polcmd = '*' $$,
+  $$ select relname, polname
+       from public_policies
+      where polcmd = '*' $$,
   'no policy of schema public is FOR ALL'
 );
 
 select is_empty(
-  $$ select c.relname, p.polname, p.polroles::regrole[]::text
-       from pg_policy p join pg_class c on c.oid = p.polrelid
-      where c.relnamespace = 'public'::regnamespace
-        and p.polroles <> array['authenticated'::regrole]::oid[] $$,
+  $$ select relname, polname, polroles::regrole[]::text
+       from public_policies
+      where polroles <> array['authenticated'::regrole]::oid[] $$,
   'every policy of schema public applies TO authenticated only (not PUBLIC, not anon)'
 );
 
 select is_empty(
-  $$ select c.relname, p.polname
-       from pg_policy p join pg_class c on c.oid = p.polrelid
-      where c.relnamespace = 'public'::regnamespace
-        and p.polcmd in ('a', 'w')
-        and p.polwithcheck is null $$,
+  $$ select relname, polname
+       from public_policies
+      where polcmd in ('a', 'w')
+        and polwithcheck is null $$,
   'every insert/update policy of schema public has a WITH CHECK expression'
 );
 
 select is_empty(
-  $$ select c.relname, p.polname
-       from pg_policy p join pg_class c on c.oid = p.polrelid
-      where c.relnamespace = 'public'::regnamespace
-        and p.polcmd in ('r', 'w', 'd')
-        and p.polqual is null $$,
+  $$ select relname, polname
+       from public_policies
+      where polcmd in ('r', 'w', 'd')
+        and polqual is null $$,
   'every select/update/delete policy of schema public has a USING expression'
 );
 
 select is_empty(
-  $$ select c.relname, p.polname
-       from pg_policy p join pg_class c on c.oid = p.polrelid
-      where c.relnamespace = 'public'::regnamespace
-        and not p.polpermissive
-        and not (p.polname ~ '_not_suspended$'
-                 and coalesce(pg_get_expr(p.polqual, p.polrelid), '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))')
+  $$ select relname, polname
+       from public_policies
+      where not polpermissive
+        and not (polname ~ '_not_suspended$'
+                 and coalesce(pg_get_expr(polqual, polrelid), '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))')
                      = '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))'
-                 and coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))')
+                 and coalesce(pg_get_expr(polwithcheck, polrelid), '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))')
                      = '(NOT ( SELECT private.caller_is_suspended() AS caller_is_suspended))') $$,
   'no restrictive policies (the model is: one permissive policy per verb) but the not-suspended twins (bans and locks, 20261202100200)'
 );
@@ -140,9 +143,8 @@ select is_empty(
 
 select is_empty(
   $$ select c.relname
-       from pg_class c
-      where c.relnamespace = 'public'::regnamespace
-        and c.relkind in ('r', 'p', 'v', 'm', 'f')
+       from public_relations c
+      where c.relkind in ('r', 'p', 'v', 'm', 'f')
         and has_table_privilege('anon', c.oid,
               'select, insert, update, delete, truncate, references, trigger') $$,
   'anon holds no table privilege on any table or view of schema public'
@@ -150,18 +152,16 @@ select is_empty(
 
 select is_empty(
   $$ select c.relname
-       from pg_class c
-      where c.relnamespace = 'public'::regnamespace
-        and c.relkind in ('r', 'p', 'v', 'm', 'f')
+       from public_relations c
+      where c.relkind in ('r', 'p', 'v', 'm', 'f')
         and has_any_column_privilege('anon', c.oid, 'select, insert, update, references') $$,
   'anon holds no column privilege on any table or view of schema public'
 );
 
 select is_empty(
   $$ select c.relname, a.privilege_type
-       from pg_class c, aclexplode(c.relacl) a
-      where c.relnamespace = 'public'::regnamespace
-        and a.grantee = 0 $$,
+       from public_relations c, aclexplode(c.relacl) a
+      where a.grantee = 0 $$,
   'nothing in schema public is granted to PUBLIC'
 );
 
@@ -169,9 +169,8 @@ select is_empty(
 -- nextval/setval on them.
 select is_empty(
   $$ select c.relname
-       from pg_class c
-      where c.relnamespace = 'public'::regnamespace
-        and c.relkind = 'S'
+       from public_relations c
+      where c.relkind = 'S'
         -- case: has_sequence_privilege raises on non-sequences, whatever order the planner picks
         and case when c.relkind = 'S'
                  then has_sequence_privilege('anon', c.oid, 'usage, select, update') end $$,
@@ -200,17 +199,15 @@ select ok(
 
 select is_empty(
   $$ select p.oid::regprocedure
-       from pg_proc p
-      where p.pronamespace = 'private'::regnamespace
-        and has_function_privilege('anon', p.oid, 'execute') $$,
+       from private_functions p
+      where has_function_privilege('anon', p.oid, 'execute') $$,
   'anon can execute no function of schema private'
 );
 
 select is_empty(
   $$ select p.oid::regprocedure
-       from pg_proc p
-      where p.pronamespace = 'private'::regnamespace
-        and p.prorettype = 'trigger'::regtype
+       from private_functions p
+      where p.prorettype = 'trigger'::regtype
         and has_function_privilege('authenticated', p.oid, 'execute') $$,
   'authenticated can execute no trigger function of schema private'
 );
@@ -224,9 +221,8 @@ select ok(
 
 select is_empty(
   $$ select p.oid::regprocedure
-       from pg_proc p
-      where p.pronamespace = 'private'::regnamespace
-        and p.prosecdef
+       from private_functions p
+      where p.prosecdef
         and not exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%') $$,
   'every security definer function of schema private pins its search_path'
 );

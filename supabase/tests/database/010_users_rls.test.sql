@@ -15,8 +15,8 @@ select tests.create_user('stranger') as stranger \gset
 select tests.create_user('support', 'support') as support \gset
 select tests.create_user('admin', 'admin') as admin \gset
 -- Ids with no row yet: JIT provisioning and service-role inserts.
-select 'user_jit' || replace(gen_random_uuid()::text, '-', '') as jit \gset
-select 'user_svc' || replace(gen_random_uuid()::text, '-', '') as svc \gset
+select tests.random_id('user_jit') as jit \gset
+select tests.random_id('user_svc') as svc \gset
 
 update users
    set email = 'owner@example.invalid', first_name = 'Olive', display_name = 'Olive O',
@@ -49,35 +49,20 @@ select results_eq(
   'owner: update of display_name and preferences succeeds'
 );
 
-select throws_ok(
-  format($$ update users set role = 'admin' where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'owner: update of their own role is refused (column privilege)'
-);
+select tests.permission_denied('users', format($$ update users set role = 'admin' where id = %L $$, :'owner'),
+  'owner: update of their own role is refused (column privilege)');
 
-select throws_ok(
-  format($$ update users set email = 'other@example.invalid' where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'owner: update of their own email is refused (Clerk-owned)'
-);
+select tests.permission_denied('users', format($$ update users set email = 'other@example.invalid' where id = %L $$, :'owner'),
+  'owner: update of their own email is refused (Clerk-owned)');
 
-select throws_ok(
-  format($$ update users set first_name = 'Mallory' where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'owner: update of their own first_name is refused (Clerk-owned)'
-);
+select tests.permission_denied('users', format($$ update users set first_name = 'Mallory' where id = %L $$, :'owner'),
+  'owner: update of their own first_name is refused (Clerk-owned)');
 
-select throws_ok(
-  format($$ update users set clerk_updated_at = now() where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'owner: update of their own clerk_updated_at is refused (Clerk-owned)'
-);
+select tests.permission_denied('users', format($$ update users set clerk_updated_at = now() where id = %L $$, :'owner'),
+  'owner: update of their own clerk_updated_at is refused (Clerk-owned)');
 
-select throws_ok(
-  format($$ update users set id = 'user_renamed' where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'owner: update of their own id is refused'
-);
+select tests.permission_denied('users', format($$ update users set id = 'user_renamed' where id = %L $$, :'owner'),
+  'owner: update of their own id is refused');
 
 select throws_ok(
   format($$ insert into users (id, email) values (%L, null) $$, :'jit'),
@@ -85,11 +70,8 @@ select throws_ok(
   'owner: insert of a row for another id is refused'
 );
 
-select throws_ok(
-  format($$ delete from users where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'owner: delete of their own row is refused'
-);
+select tests.permission_denied('users', format($$ delete from users where id = %L $$, :'owner'),
+  'owner: delete of their own row is refused');
 
 select tests.clear_authentication();
 select results_eq(
@@ -118,11 +100,8 @@ with r as (
 )
 select is(count(*)::int, 0, 'stranger: update of the owner''s display_name affects no row') from r;
 
-select throws_ok(
-  format($$ update users set role = 'user' where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'stranger: update of the owner''s role is refused'
-);
+select tests.permission_denied('users', format($$ update users set role = 'user' where id = %L $$, :'owner'),
+  'stranger: update of the owner''s role is refused');
 
 select throws_ok(
   format($$ insert into users (id) values (%L) $$, :'jit'),
@@ -130,11 +109,8 @@ select throws_ok(
   'stranger: insert of a row for another id is refused'
 );
 
-select throws_ok(
-  format($$ delete from users where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'stranger: delete of the owner''s row is refused'
-);
+select tests.permission_denied('users', format($$ delete from users where id = %L $$, :'owner'),
+  'stranger: delete of the owner''s row is refused');
 
 select tests.clear_authentication();
 select results_eq(
@@ -159,11 +135,8 @@ select throws_ok(
   'jit: insert of the own row with an email other than the token''s is refused'
 );
 
-select throws_ok(
-  format($$ insert into users (id, email, role) values (%L, 'jit@example.invalid', 'admin') $$, :'jit'),
-  '42501', 'permission denied for table users',
-  'jit: insert of the own row choosing a role is refused (column privilege)'
-);
+select tests.permission_denied('users', format($$ insert into users (id, email, role) values (%L, 'jit@example.invalid', 'admin') $$, :'jit'),
+  'jit: insert of the own row choosing a role is refused (column privilege)');
 
 select throws_ok(
   format($$ insert into users (id, email) values (%L, 'jit@example.invalid') $$, :'svc'),
@@ -216,17 +189,11 @@ with r as (
 )
 select is(count(*)::int, 0, 'support: update of another user''s row affects no row') from r;
 
-select throws_ok(
-  format($$ update users set role = 'admin' where id = %L $$, :'support'),
-  '42501', 'permission denied for table users',
-  'support: update of their own role is refused'
-);
+select tests.permission_denied('users', format($$ update users set role = 'admin' where id = %L $$, :'support'),
+  'support: update of their own role is refused');
 
-select throws_ok(
-  format($$ delete from users where id = %L $$, :'stranger'),
-  '42501', 'permission denied for table users',
-  'support: delete is refused'
-);
+select tests.permission_denied('users', format($$ delete from users where id = %L $$, :'stranger'),
+  'support: delete is refused');
 
 select tests.authenticate_as(:'admin');
 
@@ -241,17 +208,11 @@ with r as (
 )
 select is(count(*)::int, 0, 'admin: update of another user''s row affects no row') from r;
 
-select throws_ok(
-  format($$ update users set role = 'support' where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'admin: update of another user''s role through the API is refused'
-);
+select tests.permission_denied('users', format($$ update users set role = 'support' where id = %L $$, :'owner'),
+  'admin: update of another user''s role through the API is refused');
 
-select throws_ok(
-  format($$ delete from users where id = %L $$, :'stranger'),
-  '42501', 'permission denied for table users',
-  'admin: delete is refused'
-);
+select tests.permission_denied('users', format($$ delete from users where id = %L $$, :'stranger'),
+  'admin: delete is refused');
 
 -- A role claim in the token does not make a user staff: the role column decides.
 select tests.authenticate_as(:'stranger', '{"user_role":"admin","app_metadata":{"role":"admin"}}');
@@ -277,29 +238,17 @@ select is(
 -- ---------------------------------------------------------------------------------------------
 select tests.authenticate_as_anon();
 
-select throws_ok(
-  format($$ select id from users where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'anon: select is refused'
-);
+select tests.permission_denied('users', format($$ select id from users where id = %L $$, :'owner'),
+  'anon: select is refused');
 
-select throws_ok(
-  format($$ insert into users (id) values (%L) $$, :'svc'),
-  '42501', 'permission denied for table users',
-  'anon: insert is refused'
-);
+select tests.permission_denied('users', format($$ insert into users (id) values (%L) $$, :'svc'),
+  'anon: insert is refused');
 
-select throws_ok(
-  format($$ update users set display_name = 'anon' where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'anon: update is refused'
-);
+select tests.permission_denied('users', format($$ update users set display_name = 'anon' where id = %L $$, :'owner'),
+  'anon: update is refused');
 
-select throws_ok(
-  format($$ delete from users where id = %L $$, :'owner'),
-  '42501', 'permission denied for table users',
-  'anon: delete is refused'
-);
+select tests.permission_denied('users', format($$ delete from users where id = %L $$, :'owner'),
+  'anon: delete is refused');
 
 select tests.clear_authentication();
 select results_eq(

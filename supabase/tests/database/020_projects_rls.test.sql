@@ -52,11 +52,8 @@ select throws_ok(
   'owner: insert with another user''s user_id (spoofed) is refused by with check'
 );
 
-select throws_ok(
-  $$ insert into projects (name, status) values ('Archived at birth', 'archived') $$,
-  '42501', 'permission denied for table projects',
-  'owner: insert choosing the status is refused (column privilege)'
-);
+select tests.permission_denied('projects', $$ insert into projects (name, status) values ('Archived at birth', 'archived') $$,
+  'owner: insert choosing the status is refused (column privilege)');
 
 select results_eq(
   format($$ update projects set name = 'Renamed', description = null, metadata = '{"k":1}',
@@ -80,24 +77,15 @@ select results_eq(
   'owner: restore of a soft-deleted project succeeds'
 );
 
-select throws_ok(
-  format($$ update projects set user_id = %L where id = %L $$, :'stranger', :'owner_project'),
-  '42501', 'permission denied for table projects',
-  'owner: update giving the project to another user is refused (column privilege)'
-);
+select tests.permission_denied('projects', format($$ update projects set user_id = %L where id = %L $$, :'stranger', :'owner_project'),
+  'owner: update giving the project to another user is refused (column privilege)');
 
-select throws_ok(
-  format($$ update projects set last_active_at = now() - interval '1 day', created_at = now()
+select tests.permission_denied('projects', format($$ update projects set last_active_at = now() - interval '1 day', created_at = now()
              where id = %L $$, :'owner_project'),
-  '42501', 'permission denied for table projects',
-  'owner: update of server-managed timestamps is refused (column privilege)'
-);
+  'owner: update of server-managed timestamps is refused (column privilege)');
 
-select throws_ok(
-  format($$ delete from projects where id = %L $$, :'owner_project'),
-  '42501', 'permission denied for table projects',
-  'owner: hard delete of their own project is refused'
-);
+select tests.permission_denied('projects', format($$ delete from projects where id = %L $$, :'owner_project'),
+  'owner: hard delete of their own project is refused');
 
 select tests.clear_authentication();
 select results_eq(
@@ -136,11 +124,8 @@ select throws_ok(
   'stranger: insert of a project for the owner is refused'
 );
 
-select throws_ok(
-  format($$ delete from projects where id = %L $$, :'owner_project'),
-  '42501', 'permission denied for table projects',
-  'stranger: delete of the owner''s project is refused'
-);
+select tests.permission_denied('projects', format($$ delete from projects where id = %L $$, :'owner_project'),
+  'stranger: delete of the owner''s project is refused');
 
 select tests.clear_authentication();
 select results_eq(
@@ -158,29 +143,17 @@ select is_empty(
 -- ---------------------------------------------------------------------------------------------
 select tests.authenticate_as_anon();
 
-select throws_ok(
-  format($$ select id from projects where id = %L $$, :'owner_project'),
-  '42501', 'permission denied for table projects',
-  'anon: select is refused'
-);
+select tests.permission_denied('projects', format($$ select id from projects where id = %L $$, :'owner_project'),
+  'anon: select is refused');
 
-select throws_ok(
-  format($$ insert into projects (user_id, name) values (%L, 'Anon') $$, :'owner'),
-  '42501', 'permission denied for table projects',
-  'anon: insert is refused'
-);
+select tests.permission_denied('projects', format($$ insert into projects (user_id, name) values (%L, 'Anon') $$, :'owner'),
+  'anon: insert is refused');
 
-select throws_ok(
-  format($$ update projects set name = 'Anon' where id = %L $$, :'owner_project'),
-  '42501', 'permission denied for table projects',
-  'anon: update is refused'
-);
+select tests.permission_denied('projects', format($$ update projects set name = 'Anon' where id = %L $$, :'owner_project'),
+  'anon: update is refused');
 
-select throws_ok(
-  format($$ delete from projects where id = %L $$, :'owner_project'),
-  '42501', 'permission denied for table projects',
-  'anon: delete is refused'
-);
+select tests.permission_denied('projects', format($$ delete from projects where id = %L $$, :'owner_project'),
+  'anon: delete is refused');
 
 select tests.clear_authentication();
 select results_eq(

@@ -39,24 +39,15 @@ select is_empty(
   'owner: select sees no history of any other user'
 );
 
-select throws_ok(
-  format($$ insert into workspace_history (project_id, user_id, action)
+select tests.permission_denied('workspace_history', format($$ insert into workspace_history (project_id, user_id, action)
             values (%L, %L, 'project.forged') $$, :'owner_project', :'owner'),
-  '42501', 'permission denied for table workspace_history',
-  'owner: insert into their own history is refused'
-);
+  'owner: insert into their own history is refused');
 
-select throws_ok(
-  format($$ update workspace_history set action = 'project.forged' where id = %s $$, :'owner_event'),
-  '42501', 'permission denied for table workspace_history',
-  'owner: update of their own history is refused'
-);
+select tests.permission_denied('workspace_history', format($$ update workspace_history set action = 'project.forged' where id = %s $$, :'owner_event'),
+  'owner: update of their own history is refused');
 
-select throws_ok(
-  format($$ delete from workspace_history where id = %s $$, :'owner_event'),
-  '42501', 'permission denied for table workspace_history',
-  'owner: delete of their own history is refused'
-);
+select tests.permission_denied('workspace_history', format($$ delete from workspace_history where id = %s $$, :'owner_event'),
+  'owner: delete of their own history is refused');
 
 select tests.clear_authentication();
 select results_eq(
@@ -81,24 +72,15 @@ select results_eq(
   'stranger: sees their own history'
 );
 
-select throws_ok(
-  format($$ insert into workspace_history (project_id, user_id, action)
+select tests.permission_denied('workspace_history', format($$ insert into workspace_history (project_id, user_id, action)
             values (%L, %L, 'project.forged') $$, :'owner_project', :'owner'),
-  '42501', 'permission denied for table workspace_history',
-  'stranger: insert into the owner''s history is refused'
-);
+  'stranger: insert into the owner''s history is refused');
 
-select throws_ok(
-  format($$ update workspace_history set action = 'project.forged' where id = %s $$, :'owner_event'),
-  '42501', 'permission denied for table workspace_history',
-  'stranger: update of the owner''s history is refused'
-);
+select tests.permission_denied('workspace_history', format($$ update workspace_history set action = 'project.forged' where id = %s $$, :'owner_event'),
+  'stranger: update of the owner''s history is refused');
 
-select throws_ok(
-  format($$ delete from workspace_history where id = %s $$, :'owner_event'),
-  '42501', 'permission denied for table workspace_history',
-  'stranger: delete of the owner''s history is refused'
-);
+select tests.permission_denied('workspace_history', format($$ delete from workspace_history where id = %s $$, :'owner_event'),
+  'stranger: delete of the owner''s history is refused');
 
 select tests.clear_authentication();
 select results_eq(
@@ -112,30 +94,18 @@ select results_eq(
 -- ---------------------------------------------------------------------------------------------
 select tests.authenticate_as_anon();
 
-select throws_ok(
-  format($$ select id from workspace_history where project_id = %L $$, :'owner_project'),
-  '42501', 'permission denied for table workspace_history',
-  'anon: select is refused'
-);
+select tests.permission_denied('workspace_history', format($$ select id from workspace_history where project_id = %L $$, :'owner_project'),
+  'anon: select is refused');
 
-select throws_ok(
-  format($$ insert into workspace_history (project_id, user_id, action)
+select tests.permission_denied('workspace_history', format($$ insert into workspace_history (project_id, user_id, action)
             values (%L, %L, 'project.forged') $$, :'owner_project', :'owner'),
-  '42501', 'permission denied for table workspace_history',
-  'anon: insert is refused'
-);
+  'anon: insert is refused');
 
-select throws_ok(
-  format($$ update workspace_history set action = 'project.forged' where id = %s $$, :'owner_event'),
-  '42501', 'permission denied for table workspace_history',
-  'anon: update is refused'
-);
+select tests.permission_denied('workspace_history', format($$ update workspace_history set action = 'project.forged' where id = %s $$, :'owner_event'),
+  'anon: update is refused');
 
-select throws_ok(
-  format($$ delete from workspace_history where id = %s $$, :'owner_event'),
-  '42501', 'permission denied for table workspace_history',
-  'anon: delete is refused'
-);
+select tests.permission_denied('workspace_history', format($$ delete from workspace_history where id = %s $$, :'owner_event'),
+  'anon: delete is refused');
 
 select tests.clear_authentication();
 select results_eq(
@@ -179,17 +149,11 @@ select throws_ok(
 );
 
 -- Append-only: the migration grants the service role select and insert only on this table.
-select throws_ok(
-  format($$ update workspace_history set action = 'project.forged' where id = %s $$, :'owner_event'),
-  '42501', 'permission denied for table workspace_history',
-  'service role: update of history is refused (append-only)'
-);
+select tests.permission_denied('workspace_history', format($$ update workspace_history set action = 'project.forged' where id = %s $$, :'owner_event'),
+  'service role: update of history is refused (append-only)');
 
-select throws_ok(
-  format($$ delete from workspace_history where id = %s $$, :'owner_event'),
-  '42501', 'permission denied for table workspace_history',
-  'service role: delete of history is refused (append-only)'
-);
+select tests.permission_denied('workspace_history', format($$ delete from workspace_history where id = %s $$, :'owner_event'),
+  'service role: delete of history is refused (append-only)');
 
 select tests.clear_authentication();
 select results_eq(

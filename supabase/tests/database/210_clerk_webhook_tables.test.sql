@@ -77,8 +77,8 @@ select isnt_definer('private', 'apply_clerk_user_deleted', array['text', 'timest
 -- Fixtures (as postgres)
 -- ---------------------------------------------------------------------------------------------
 select tests.create_user('whtab') as member \gset
-select 'user_whgone' || replace(gen_random_uuid()::text, '-', '') as gone \gset
-select 'msg_tab' || replace(gen_random_uuid()::text, '-', '') as msg \gset
+select tests.random_id('user_whgone') as gone \gset
+select tests.random_id('msg_tab') as msg \gset
 insert into private.clerk_user_tombstones (user_id, deleted_at) values (:'gone', now());
 insert into private.clerk_webhook_inbox (svix_id, event_type, clerk_user_id, outcome)
 values (:'msg', 'user.updated', :'member', 'applied');

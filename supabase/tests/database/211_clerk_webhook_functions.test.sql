@@ -11,10 +11,10 @@ select plan(37);
 -- ---------------------------------------------------------------------------------------------
 -- Fixtures: random ids; a just-in-time row with user-owned fields and a staff role.
 -- ---------------------------------------------------------------------------------------------
-select 'user_whfn' || replace(gen_random_uuid()::text, '-', '') as u \gset
-select 'user_whjit' || replace(gen_random_uuid()::text, '-', '') as jit \gset
-select 'user_whnone' || replace(gen_random_uuid()::text, '-', '') as nobody \gset
-select 'msg_fn' || replace(gen_random_uuid()::text, '-', '') as m \gset
+select tests.random_id('user_whfn') as u \gset
+select tests.random_id('user_whjit') as jit \gset
+select tests.random_id('user_whnone') as nobody \gset
+select tests.random_id('msg_fn') as m \gset
 
 select tests.authenticate_as(:'jit', '{"email": "token@example.invalid"}');
 insert into users (id, email) values (:'jit', 'token@example.invalid');

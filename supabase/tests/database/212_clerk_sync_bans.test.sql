@@ -10,11 +10,11 @@ set search_path = public, extensions, tests;
 
 select plan(40);
 
-select 'user_bn' || replace(gen_random_uuid()::text, '-', '') as banned \gset
-select 'user_pd' || replace(gen_random_uuid()::text, '-', '') as pending \gset
-select 'user_im' || replace(gen_random_uuid()::text, '-', '') as imp \gset
-select 'user_lk' || replace(gen_random_uuid()::text, '-', '') as lockd \gset
-select 'msg_bn' || replace(gen_random_uuid()::text, '-', '') as m \gset
+select tests.random_id('user_bn') as banned \gset
+select tests.random_id('user_pd') as pending \gset
+select tests.random_id('user_im') as imp \gset
+select tests.random_id('user_lk') as lockd \gset
+select tests.random_id('msg_bn') as m \gset
 select tests.create_user('bnstaff', 'support') as staff \gset
 
 -- ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ set search_path = public, extensions, tests;
 
 select plan(24);
 
-select 'user_capsvc' || replace(gen_random_uuid()::text, '-', '') as synced \gset
+select tests.random_id('user_capsvc') as synced \gset
 select tests.create_user('capowner') as owner \gset
 
 -- ---------------------------------------------------------------------------------------------

@@ -103,8 +103,7 @@ select (select min(c.id) from audit.chain c where c.id > :fx2) as after_fx2 \gse
 savepoint tamper;
 alter table audit.log disable trigger all;
 update audit.log set details = '{"n": 20}' where id = :fx2;
-select results_eq(format($$ select ok, first_bad_id from audit.verify(%s) $$, :base), format('values (false, %s::bigint)', :fx2),
-  'altered entry: verify() names it');
+select tests.verify_fails_at(:base, :fx2, 'altered entry: verify() names it');
 select matches((select problem from audit.verify(:base)), '^hash mismatch', 'altered entry: reported as a hash mismatch');
 rollback to savepoint tamper;
 
@@ -112,16 +111,14 @@ rollback to savepoint tamper;
 savepoint tamper;
 alter table audit.log disable trigger all;
 update audit.log set actor = 'someone_else' where id = :fx1;
-select results_eq(format($$ select ok, first_bad_id from audit.verify(%s) $$, :base), format('values (false, %s::bigint)', :fx1),
-  'rewritten actor: verify() names the entry');
+select tests.verify_fails_at(:base, :fx1, 'rewritten actor: verify() names the entry');
 rollback to savepoint tamper;
 
 -- 3. An entry deleted (its hash stays in the chain).
 savepoint tamper;
 alter table audit.log disable trigger all;
 delete from audit.log where id = :fx2;
-select results_eq(format($$ select ok, first_bad_id from audit.verify(%s) $$, :base), format('values (false, %s::bigint)', :fx2),
-  'deleted entry: verify() names it');
+select tests.verify_fails_at(:base, :fx2, 'deleted entry: verify() names it');
 select matches((select problem from audit.verify(:base)), '^entry removed', 'deleted entry: reported as removed');
 rollback to savepoint tamper;
 
@@ -131,8 +128,7 @@ alter table audit.log disable trigger all;
 alter table audit.chain disable trigger all;
 delete from audit.log where id = :fx2;
 delete from audit.chain where id = :fx2;
-select results_eq(format($$ select ok, first_bad_id from audit.verify(%s) $$, :base), format('values (false, %s::bigint)', :after_fx2),
-  'entry and hash deleted: verify() names the next sealed entry, whose link no longer matches');
+select tests.verify_fails_at(:base, :after_fx2, 'entry and hash deleted: verify() names the next sealed entry, whose link no longer matches');
 rollback to savepoint tamper;
 
 -- 5. An entry altered and its hash recomputed: the next link breaks.
@@ -144,8 +140,7 @@ update audit.chain c set hash = sha256(
     (select p.hash from audit.chain p where p.id < :fx2 order by p.id desc limit 1)
     || (select v.content from audit.log_canonical v where v.id = :fx2))
  where c.id = :fx2;
-select results_eq(format($$ select ok, first_bad_id from audit.verify(%s) $$, :base), format('values (false, %s::bigint)', :after_fx2),
-  'entry altered and rehashed: verify() names the next sealed entry');
+select tests.verify_fails_at(:base, :after_fx2, 'entry altered and rehashed: verify() names the next sealed entry');
 rollback to savepoint tamper;
 
 -- 6. The newest sealed entries removed with their hashes (no link is left broken).
@@ -166,8 +161,7 @@ savepoint tamper;
 alter table audit.log disable trigger all;
 insert into audit.log (id, occurred_at, actor, actor_kind, db_role, action)
 overriding system value values (:gap_id, now(), 'forger', 'staff', 'authenticated', 'forged.entry');
-select results_eq(format($$ select ok, first_bad_id from audit.verify(%s) $$, :base), format('values (false, %s::bigint)', :gap_id),
-  'entry inserted out of band: verify() names it');
+select tests.verify_fails_at(:base, :gap_id, 'entry inserted out of band: verify() names it');
 select matches((select problem from audit.verify(:base)), '^entry missing from the chain', 'out-of-band entry: not in the chain');
 rollback to savepoint tamper;
 

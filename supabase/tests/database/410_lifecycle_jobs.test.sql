@@ -140,7 +140,7 @@ update ops.settings set value = '90 days' where key = 'workspace_history_retenti
 -- prune-webhook-inbox
 -- =============================================================================================
 update ops.settings set value = '3650 days' where key = 'webhook_inbox_retention';
-select 'msg_ops' || replace(gen_random_uuid()::text, '-', '') as m \gset
+select tests.random_id('msg_ops') as m \gset
 insert into private.clerk_webhook_inbox (svix_id, event_type, received_at, outcome)
 values (:'m' || '_past', 'user.updated', now() - interval '3650 days 1 minute', 'applied'),
        (:'m' || '_inside', 'user.updated', now() - interval '3650 days' + interval '1 minute', 'applied'),

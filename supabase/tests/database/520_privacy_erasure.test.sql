@@ -166,7 +166,7 @@ select results_eq(
   format($$ select deleted_at from private.clerk_user_tombstones where user_id = %L $$, :'clerk_subj'),
   $$ values ('2026-05-01 00:00:00+00'::timestamptz) $$, 'the tombstone carries Clerk''s deletion time');
 
-select 'user_dsarnever' || replace(gen_random_uuid()::text, '-', '') as never \gset
+select tests.random_id('user_dsarnever') as never \gset
 select tests.authenticate_as_service_role();
 select is(
   private.apply_clerk_event(p_svix_id => 'msg_dsarnever_' || :'never', p_event_type => 'user.deleted', p_user_id => :'never'),

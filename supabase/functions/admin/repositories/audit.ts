@@ -33,6 +33,22 @@ export interface AuditPage {
   after?: { occurredAt: string; id: string };
 }
 
+/** An entry as GET /audit shows it (schemas.ts: `AuditEntry`); timestamps as the client receives them. */
+export interface AuditEntryRow {
+  id: string;
+  occurred_at: string;
+  actor: string;
+  actor_kind: string;
+  db_role: string;
+  action: string;
+  target_schema: string | null;
+  target_table: string | null;
+  target_id: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  hash: string | null;
+}
+
 /** The filters as they are recorded in the audit.searched entry: ids and names, no free text. */
 function searchDetails(page: AuditPage): JsonObject {
   const { filter } = page;
@@ -61,7 +77,7 @@ function searchDetails(page: AuditPage): JsonObject {
  */
 export async function listAuditEntries(tx: Tx, page: AuditPage) {
   const { filter } = page;
-  const rows = tx`
+  const rows = tx<(AuditEntryRow & { cursor_occurred_at: string })[]>`
       select l.id::text, l.occurred_at, l.actor, l.actor_kind, l.db_role, l.action,
              l.target_schema, l.target_table, l.target_id, l.request_id, l.details,
              encode(c.hash, 'hex') as hash, to_char(l.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_occurred_at

@@ -1,22 +1,11 @@
 /**
- * SQL of the operations routes (metrics, alerts, notification dispatch). A staff caller runs as
- * itself (role authenticated; ops.metrics() and ops.list_alerts() check staff in the database);
- * automation (scrape token, dispatcher secret) runs as service_role under its own name.
+ * SQL of the operations routes (metrics, alerts, notification dispatch). Each function builds its
+ * statement on the transaction it is given; the route (or the dispatcher) chooses who runs it: a
+ * staff caller as itself (role authenticated; ops.metrics() and ops.list_alerts() check staff in the
+ * database), automation (scrape token, dispatcher secret) as service_role under its own name
+ * (`queryAs`, ../machine_auth.ts).
  */
-import { queryAsServiceRole, queryAsUser } from "../../_shared/db.ts";
-import type { RequestContext, Row, Tx } from "../../_shared/db.ts";
-import type postgres from "postgres";
-import type { Caller } from "../machine_auth.ts";
-
-function asCaller<T extends readonly Row[]>(
-  caller: Caller,
-  statement: (tx: Tx) => postgres.PendingQuery<T>,
-  context?: RequestContext,
-): Promise<T> {
-  return caller.kind === "staff"
-    ? queryAsUser(caller.claims, statement, context)
-    : queryAsServiceRole(caller.name, statement, context);
-}
+import type { Tx } from "../../_shared/db.ts";
 
 export interface MetricSample {
   metric: string;
@@ -25,12 +14,8 @@ export interface MetricSample {
 }
 
 /** Every sample of GET /admin/metrics, in one call of ops.metrics(). */
-export function readMetrics(caller: Caller, context?: RequestContext) {
-  return asCaller(
-    caller,
-    (tx) => tx<MetricSample[]>`select metric, labels, value from ops.metrics()`,
-    context,
-  );
+export function readMetrics(tx: Tx) {
+  return tx<MetricSample[]>`select metric, labels, value from ops.metrics()`;
 }
 
 export interface AlertRow {
@@ -49,17 +34,12 @@ export interface AlertRow {
 }
 
 /** Open alerts and the latest resolved ones (staff). */
-export function listAlerts(caller: Caller, maxResolved: number, context?: RequestContext) {
-  return asCaller(
-    caller,
-    (tx) =>
-      tx<AlertRow[]>`
-        select id::text as id, rule, key, severity, status, value::text as value, threshold::text as threshold,
-               opened_at, last_seen_at, resolved_at, runbook, notifications
-          from ops.list_alerts(${maxResolved})
-      `,
-    context,
-  );
+export function listAlerts(tx: Tx, maxResolved: number) {
+  return tx<AlertRow[]>`
+    select id::text as id, rule, key, severity, status, value::text as value, threshold::text as threshold,
+           opened_at, last_seen_at, resolved_at, runbook, notifications
+      from ops.list_alerts(${maxResolved})
+  `;
 }
 
 export interface ClaimedNotification {
@@ -72,40 +52,28 @@ export interface ClaimedNotification {
 /** The automation name the dispatcher's writes carry (audit actor). */
 export const DISPATCHER = "alerts-dispatcher";
 
-/** Claims due notifications under a lease (committed before anything is sent). */
-export function claimNotifications(max: number, context?: RequestContext) {
-  return queryAsServiceRole(
-    DISPATCHER,
-    (tx) =>
-      tx<ClaimedNotification[]>`
-        select id::text as id, idempotency_key, payload, attempt from private.claim_notifications(${max})
-      `,
-    context,
-  );
+/** Claims due notifications under a lease; commit it before anything is sent. */
+export function claimNotifications(tx: Tx, max: number) {
+  return tx<ClaimedNotification[]>`
+    select id::text as id, idempotency_key, payload, attempt from private.claim_notifications(${max})
+  `;
+}
+
+export interface SendOutcome {
+  id: string;
+  attempt: number;
+  delivered: boolean;
+  httpStatus: number | null;
+  error: string | null;
 }
 
 /**
- * Records one send's outcome for the attempt that claimed it. Returns the row's new status, or
+ * Records one send's outcome for the attempt that claimed it. One row: the row's new status, or
  * null when that attempt no longer holds the row (its lease expired and another claim took it).
  */
-export async function finishNotification(
-  outcome: {
-    id: string;
-    attempt: number;
-    delivered: boolean;
-    httpStatus: number | null;
-    error: string | null;
-  },
-  context?: RequestContext,
-): Promise<string | null> {
-  const [row] = await queryAsServiceRole(
-    DISPATCHER,
-    (tx) =>
-      tx<{ status: string | null }[]>`
-        select private.finish_notification(${outcome.id}::bigint, ${outcome.attempt}, ${outcome.delivered},
-                                           ${outcome.httpStatus}, ${outcome.error}) as status
-      `,
-    context,
-  );
-  return row?.status ?? null;
+export function finishNotification(tx: Tx, outcome: SendOutcome) {
+  return tx<{ status: string | null }[]>`
+    select private.finish_notification(${outcome.id}::bigint, ${outcome.attempt}, ${outcome.delivered},
+                                       ${outcome.httpStatus}, ${outcome.error}) as status
+  `;
 }

@@ -8,11 +8,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { SessionEnv } from "../../_shared/auth.ts";
+import { queryAsUser } from "../../_shared/db.ts";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
 import { NoQuery } from "../../_shared/schemas.ts";
 import type { OperationsEnv } from "../machine_auth.ts";
 import { listAlerts } from "../repositories/operations.ts";
+import { AlertList, DispatchRound } from "../schemas.ts";
 import { dispatchNotifications } from "../notifications.ts";
 import type { DispatchOptions } from "../notifications.ts";
 
@@ -23,16 +25,13 @@ const AlertsQuery = z.strictObject({
 export const alertRoutes = new Hono<SessionEnv>()
   .get(
     "/",
-    documented({ summary: "Open alerts and the latest resolved ones", responses: { 200: "The alerts" } }),
+    documented({
+      summary: "Open alerts and the latest resolved ones",
+      responses: { 200: { description: "The alerts", schema: AlertList } },
+    }),
     validate("query", AlertsQuery),
     async (c) => {
-      const rows = await listAlerts(
-        { kind: "staff", claims: c.get("claims") },
-        c.req.valid("query").resolved,
-        {
-          requestId: c.get("requestId"),
-        },
-      );
+      const rows = await queryAsUser(c.get("claims"), (tx) => listAlerts(tx, c.req.valid("query").resolved));
       return c.json({
         data: rows.map((row) => ({ ...row, value: Number(row.value), threshold: Number(row.threshold) })),
       });
@@ -45,11 +44,14 @@ export function dispatchRoutes(options: DispatchOptions) {
       "/",
       documented({
         summary: "One round of the alert notification dispatcher",
-        responses: { 200: "What the round claimed, sent, retried and gave up", 403: "Not staff" },
+        responses: {
+          200: { description: "What the round claimed, sent, retried and gave up", schema: DispatchRound },
+          403: "Not staff",
+        },
       }),
       validate("query", NoQuery),
       async (c) => {
-        return c.json(await dispatchNotifications(options, { requestId: c.get("requestId") }));
+        return c.json(await dispatchNotifications(options));
       },
     );
 }

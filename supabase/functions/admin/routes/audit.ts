@@ -7,7 +7,8 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { bigintPart, decodeCursor, encodeCursor, instantPart, takePage } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
-import { AuditListQuery, VerifyQuery } from "../schemas.ts";
+import { AuditEntryPage, AuditListQuery, VerifyQuery, VerifyResult } from "../schemas.ts";
+import type { z } from "zod";
 import { withUser } from "../../_shared/db.ts";
 import { listAuditEntries, VERIFY_CONTEXT, verifyAuditChain } from "../repositories/audit.ts";
 import type { AuditFilter } from "../repositories/audit.ts";
@@ -33,7 +34,7 @@ export const auditRoutes = new Hono<SessionEnv>()
     "/",
     documented({
       summary: "Search the audit log, newest first (keyset pagination; the search is itself audited)",
-      responses: { 200: "A page of entries" },
+      responses: { 200: { description: "A page of entries", schema: AuditEntryPage } },
     }),
     validate("query", AuditListQuery),
     async (c) => {
@@ -57,7 +58,7 @@ export const auditRoutes = new Hono<SessionEnv>()
     "/verify",
     documented({
       summary: "Seal what is final and verify the hash chain (from a checkpoint if given)",
-      responses: { 200: "The verification result" },
+      responses: { 200: { description: "The verification result", schema: VerifyResult } },
     }),
     validate("query", VerifyQuery),
     async (c) => {
@@ -65,7 +66,7 @@ export const auditRoutes = new Hono<SessionEnv>()
       const started = performance.now();
       const scope = { afterId: query.after_id, hash: query.hash };
       const result = await withUser(c.get("claims"), (tx) => verifyAuditChain(tx, scope), VERIFY_CONTEXT);
-      return c.json({
+      const verified: z.output<typeof VerifyResult> = {
         ok: result.ok,
         entries_checked: Number(result.checked),
         first_bad_id: result.first_bad_id,
@@ -74,6 +75,7 @@ export const auditRoutes = new Hono<SessionEnv>()
         sealed_through: result.sealed_through,
         unsealed: Number(result.unsealed),
         duration_ms: Math.round(performance.now() - started),
-      });
+      };
+      return c.json(verified);
     },
   );

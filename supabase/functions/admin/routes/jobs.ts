@@ -12,6 +12,7 @@ import { NoQuery } from "../../_shared/schemas.ts";
 import { queryAsUser } from "../../_shared/db.ts";
 import { listJobHealth } from "../repositories/jobs.ts";
 import type { JobHealthRow } from "../repositories/jobs.ts";
+import { JobList } from "../schemas.ts";
 
 /** What needs attention for one job; empty when it is healthy. */
 export function jobProblems(job: JobHealthRow): string[] {
@@ -60,7 +61,7 @@ export const jobRoutes = new Hono<SessionEnv>()
     "/",
     documented({
       summary: "Every scheduled job: schedule, last run, failures in 24 h, problems",
-      responses: { 200: "The jobs and whether all are healthy" },
+      responses: { 200: { description: "The jobs and whether all are healthy", schema: JobList } },
     }),
     validate("query", NoQuery),
     async (c) => {

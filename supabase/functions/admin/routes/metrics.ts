@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
 import { NoQuery } from "../../_shared/schemas.ts";
+import { queryAs } from "../../_shared/caller.ts";
 import type { OperationsEnv } from "../machine_auth.ts";
 import { readMetrics } from "../repositories/operations.ts";
 import type { MetricSample } from "../repositories/operations.ts";
@@ -152,7 +153,7 @@ export const metricsRoutes = new Hono<OperationsEnv>()
     }),
     validate("query", NoQuery),
     async (c) => {
-      const samples = await readMetrics(c.get("caller"), { requestId: c.get("requestId") });
+      const samples = await queryAs(c.get("caller"), readMetrics);
       c.header("cache-control", "no-store");
       c.header("content-type", PROMETHEUS_CONTENT_TYPE);
       return c.body(renderMetrics(samples));

@@ -14,13 +14,14 @@ import { queryAsUser } from "../../_shared/db.ts";
 import { listAppliedMigrations } from "../repositories/migrations.ts";
 import { SHIPPED_MIGRATIONS } from "../shipped_migrations.ts";
 import { compareMigrations } from "../../_shared/migrations.ts";
+import { MigrationComparison } from "../schemas.ts";
 
 export const migrationRoutes = new Hono<SessionEnv>()
   .get(
     "/",
     documented({
       summary: "Shipped migrations against the database's history: applied, pending, unknown",
-      responses: { 200: "The comparison" },
+      responses: { 200: { description: "The comparison", schema: MigrationComparison } },
     }),
     validate("query", NoQuery),
     async (c) => {

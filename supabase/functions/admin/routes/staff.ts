@@ -9,13 +9,16 @@ import { queryAsUser } from "../../_shared/db.ts";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
 import { NoQuery } from "../../_shared/schemas.ts";
-import { GrantStaffBody, StaffUserParam } from "../staff_schemas.ts";
+import { GrantStaffBody, RoleChange, StaffList, StaffUserParam } from "../staff_schemas.ts";
 import { listStaffMembers, setStaffRole } from "../repositories/staff_members.ts";
 
 export const staffRoutes = new Hono<SessionEnv>()
   .get(
     "/",
-    documented({ summary: "Who is support or admin", responses: { 200: "The staff members" } }),
+    documented({
+      summary: "Who is support or admin",
+      responses: { 200: { description: "The staff members", schema: StaffList } },
+    }),
     validate("query", NoQuery),
     async (c) => {
       const rows = await queryAsUser(c.get("claims"), listStaffMembers);
@@ -26,7 +29,11 @@ export const staffRoutes = new Hono<SessionEnv>()
     "/:user_id",
     documented({
       summary: "Grant support or admin (admins only)",
-      responses: { 200: "The member with the new role", 403: "Not an admin", 404: "No such user" },
+      responses: {
+        200: { description: "The member with the new role", schema: RoleChange },
+        403: "Not an admin",
+        404: "No such user",
+      },
     }),
     validate("param", StaffUserParam),
     validate("json", GrantStaffBody),
@@ -44,7 +51,7 @@ export const staffRoutes = new Hono<SessionEnv>()
     documented({
       summary: "Revoke staff: back to user (admins only; never the last admin)",
       responses: {
-        200: "The member as a user",
+        200: { description: "The member as a user", schema: RoleChange },
         403: "Not an admin",
         404: "No such user",
         409: "The last admin",

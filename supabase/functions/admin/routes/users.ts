@@ -8,7 +8,7 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { queryAsUser } from "../../_shared/db.ts";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
-import { UserLookupQuery } from "../staff_schemas.ts";
+import { FoundUsers, UserLookupQuery } from "../staff_schemas.ts";
 import { findUsers } from "../repositories/user_lookup.ts";
 import type { LookupKind } from "../repositories/user_lookup.ts";
 
@@ -17,7 +17,12 @@ export const userLookupRoutes = new Hono<SessionEnv>()
     "/",
     documented({
       summary: "Find users by email prefix, Clerk id or name prefix (audited as a staff read)",
-      responses: { 200: "The users found, with counts, open requests, tombstone and Clerk account state" },
+      responses: {
+        200: {
+          description: "The users found, with counts, open requests, tombstone and Clerk account state",
+          schema: FoundUsers,
+        },
+      },
     }),
     validate("query", UserLookupQuery),
     async (c) => {

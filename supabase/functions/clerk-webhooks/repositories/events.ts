@@ -11,20 +11,11 @@
 import { queryAsServiceRole } from "../../_shared/db.ts";
 import type { JsonObject } from "../../_shared/db.ts";
 import type { ClerkEvent } from "../events.ts";
+import type { z } from "zod";
+import type { Outcome as OutcomeSchema } from "../schemas.ts";
 
-/**
- * What happened to a delivery. `duplicate`: this svix-id was applied before; nothing changed.
- * `pending`: a session event for a user not known yet, kept and applied when the user appears.
- * `impersonated`: a session started by impersonation, audited, not the user's own activity.
- */
-export type Outcome =
-  | "applied"
-  | "stale"
-  | "tombstoned"
-  | "pending"
-  | "impersonated"
-  | "ignored"
-  | "duplicate";
+/** What happened to a delivery (schemas.ts). */
+export type Outcome = z.output<typeof OutcomeSchema>;
 
 /** The automation's name in request.jwt.claims (and so in the audit log). */
 export const ACTOR = "clerk-webhooks";

@@ -15,6 +15,10 @@ import { countWebhookOutcome } from "../../_shared/signals.ts";
 import { parseClerkEvent, SVIX_ID } from "../events.ts";
 import { SignatureRejected } from "../verify.ts";
 import type { WebhookVerifier } from "../verify.ts";
+import { documented } from "../../_shared/openapi.ts";
+import { EventEnvelope } from "../events.ts";
+import { Receipt } from "../schemas.ts";
+import type { z } from "zod";
 import { ACTOR, applyClerkEvent, recordRejection } from "../repositories/events.ts";
 import type { Rejection } from "../repositories/events.ts";
 
@@ -72,35 +76,56 @@ export function requireSignature(verify: WebhookVerifier): MiddlewareHandler<Web
 }
 
 export function receiveRoutes() {
-  return new Hono<WebhookEnv>().post("/", async (c) => {
-    const svixId = c.get("svixId");
-    let event;
-    try {
-      // Signed by Clerk, yet parsed with the same checks as any body (syntax, depth, storable text).
-      event = parseClerkEvent(svixId, parseJsonBody(c.get("rawBody")));
-    } catch (error) {
-      log.warn("clerk webhook malformed", { request_id: c.get("requestId"), svix_id: svixId });
-      await countRejection("rejected_payload", c.get("requestId"));
-      throw error;
-    }
+  return new Hono<WebhookEnv>().post(
+    "/",
+    documented({
+      summary: "Receive one Svix-signed Clerk event (user.*, session.*; other types are recorded as ignored)",
+      headers: [{ name: "svix-id", required: true }, { name: "svix-timestamp", required: true }],
+      body: {
+        description: "A Clerk event envelope, as Svix delivers it; the signature covers these exact bytes",
+        schema: EventEnvelope,
+      },
+      responses: {
+        200: {
+          description: "Applied exactly once, or recognised as applied before (`duplicate`)",
+          schema: Receipt,
+        },
+        400: "A handled event type with a malformed payload, not a JSON envelope, or a malformed svix-id",
+        413: "The body exceeds MAX_BODY_BYTES",
+        415: "The body is not application/json",
+      },
+    }),
+    async (c) => {
+      const svixId = c.get("svixId");
+      let event;
+      try {
+        // Signed by Clerk, yet parsed with the same checks as any body (syntax, depth, storable text).
+        event = parseClerkEvent(svixId, parseJsonBody(c.get("rawBody")));
+      } catch (error) {
+        log.warn("clerk webhook malformed", { request_id: c.get("requestId"), svix_id: svixId });
+        await countRejection("rejected_payload", c.get("requestId"));
+        throw error;
+      }
 
-    let outcome;
-    try {
-      outcome = await applyClerkEvent(event, c.get("requestId"));
-    } catch (error) {
-      // Nothing committed (the count is part of the statement): counted in memory, Svix retries.
-      countWebhookOutcome("failed");
-      throw error;
-    }
-    log.info("clerk webhook", {
-      request_id: c.get("requestId"),
-      svix_id: svixId,
-      event_type: event.type,
-      user_id: event.userId,
-      outcome,
-      // Kinds only (primary_email_missing, ...), never the values.
-      warnings: event.warnings.length > 0 ? event.warnings.join(",") : undefined,
-    });
-    return c.json({ svix_id: svixId, type: event.type, outcome });
-  });
+      let outcome;
+      try {
+        outcome = await applyClerkEvent(event, c.get("requestId"));
+      } catch (error) {
+        // Nothing committed (the count is part of the statement): counted in memory, Svix retries.
+        countWebhookOutcome("failed");
+        throw error;
+      }
+      log.info("clerk webhook", {
+        request_id: c.get("requestId"),
+        svix_id: svixId,
+        event_type: event.type,
+        user_id: event.userId,
+        outcome,
+        // Kinds only (primary_email_missing, ...), never the values.
+        warnings: event.warnings.length > 0 ? event.warnings.join(",") : undefined,
+      });
+      const receipt: z.output<typeof Receipt> = { svix_id: svixId, type: event.type, outcome };
+      return c.json(receipt);
+    },
+  );
 }

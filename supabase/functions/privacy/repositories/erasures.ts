@@ -1,7 +1,7 @@
 /**
  * SQL of the erasure runner: due erasures (privacy.run_due_erasures, the same body as the
  * run-due-erasures cron job) and the Clerk deletion bookkeeping. Admins and automation only; the
- * database checks it (P0001 http:403). Statements on the route's transaction (../caller.ts).
+ * database checks it (P0001 http:403). Statements on the route's transaction (_shared/caller.ts).
  */
 import type { JsonObject, Tx } from "../../_shared/db.ts";
 

@@ -2,7 +2,7 @@
  * All SQL of data-subject requests. Reads run as the caller under RLS (the subject sees their own
  * requests, staff see all, anybody else nothing); writes call the privacy functions, which decide
  * who may do what and raise P0001 with hint http:<status> when they refuse. One statement each, on
- * the transaction the route chooses (../caller.ts).
+ * the transaction the route chooses (_shared/caller.ts).
  */
 import type { Tx } from "../../_shared/db.ts";
 import type { CreateRequestBody } from "../schemas.ts";
@@ -15,9 +15,44 @@ const REQUEST_COLUMNS =
   r.cancelled_by, r.cancelled_at, r.started_at, r.completed_at, r.attempts, r.row_counts, r.proof, r.error,
   r.overdue_at, r.clerk_delete_required, r.clerk_deleted_at, r.updated_at`;
 
+/**
+ * A row of REQUEST_COLUMNS. Timestamps are typed as the client receives them: postgres.js returns
+ * Date objects, which c.json writes as ISO strings (as api/rows.ts). schemas.ts checks at compile
+ * time that the response schema `DsarRequest` names exactly these columns (plus `export_url`).
+ */
+export interface RequestRow {
+  id: string;
+  kind: string;
+  subject_user_id: string;
+  requested_as: string;
+  requester_user_id: string | null;
+  reason: string | null;
+  status: string;
+  received_at: string;
+  due_at: string;
+  approval_required: boolean;
+  approved_by: string | null;
+  approved_at: string | null;
+  grace_period_seconds: number | null;
+  grace_reason: string | null;
+  scheduled_for: string | null;
+  cancelled_by: string | null;
+  cancelled_at: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  attempts: number;
+  row_counts: Record<string, unknown> | null;
+  proof: Record<string, unknown> | null;
+  error: string | null;
+  overdue_at: string | null;
+  clerk_delete_required: boolean;
+  clerk_deleted_at: string | null;
+  updated_at: string;
+}
+
 export function createRequest(tx: Tx, body: CreateRequestBody) {
   const grace = body.grace_hours === undefined ? null : `${body.grace_hours} hours`;
-  return tx`
+  return tx<RequestRow[]>`
       select ${tx.unsafe(REQUEST_COLUMNS)}
         from privacy.create_request(
           kind => ${body.kind},
@@ -43,7 +78,7 @@ export interface ListFilter {
 
 /** One page of the requests the caller may see, newest first; `limit + 1` rows to know if more follow. */
 export function listRequests(tx: Tx, filter: ListFilter) {
-  return tx`
+  return tx<(RequestRow & { cursor_received_at: string })[]>`
       with page as (
       select ${
     tx.unsafe(REQUEST_COLUMNS)
@@ -75,7 +110,7 @@ export function listRequests(tx: Tx, filter: ListFilter) {
 /** The request if the caller may see it (RLS), else no row. */
 export function getRequest(tx: Tx, id: string) {
   // Reading someone else's request is a staff action: audited in the same statement.
-  return tx`
+  return tx<RequestRow[]>`
         select ${tx.unsafe(REQUEST_COLUMNS)}
           from privacy.requests r
           left join lateral (
@@ -87,18 +122,18 @@ export function getRequest(tx: Tx, id: string) {
 }
 
 export function cancelRequest(tx: Tx, id: string) {
-  return tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.cancel_request(${id}) r`;
+  return tx<RequestRow[]>`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.cancel_request(${id}) r`;
 }
 
 /** Staff: a shorter grace period for an erasure not yet started, with a reason (never longer). */
 export function shortenGrace(tx: Tx, id: string, graceHours: number, reason: string) {
-  return tx`
+  return tx<RequestRow[]>`
     select ${tx.unsafe(REQUEST_COLUMNS)}
       from privacy.shorten_grace(${id}, make_interval(hours => ${graceHours}), ${reason}) r`;
 }
 
 export function approveRequest(tx: Tx, id: string) {
-  return tx`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.approve_request(${id}) r`;
+  return tx<RequestRow[]>`select ${tx.unsafe(REQUEST_COLUMNS)} from privacy.approve_request(${id}) r`;
 }
 
 export interface ExportDocument {

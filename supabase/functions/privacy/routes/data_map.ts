@@ -4,9 +4,9 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { forbidden } from "../../_shared/errors.ts";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
-import { EmptyQuery } from "../schemas.ts";
+import { DataMap, EmptyQuery } from "../schemas.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
-import { queryAs } from "../caller.ts";
+import { queryAs } from "../../_shared/caller.ts";
 import { readDataMap } from "../repositories/data_map.ts";
 
 export const dataMapRoutes = new Hono<SessionEnv>()
@@ -14,7 +14,7 @@ export const dataMapRoutes = new Hono<SessionEnv>()
     "/",
     documented({
       summary: "The registry of tables holding personal data (staff)",
-      responses: { 200: "The data map", 403: "Staff only" },
+      responses: { 200: { description: "The data map", schema: DataMap }, 403: "Staff only" },
     }),
     rateLimit("read"),
     validate("query", EmptyQuery),

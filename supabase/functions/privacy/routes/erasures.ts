@@ -15,9 +15,10 @@ import type { SessionEnv } from "../../_shared/auth.ts";
 import { unauthorized } from "../../_shared/errors.ts";
 import { parseJsonBody, readBodyText } from "../../_shared/body.ts";
 import { log } from "../../_shared/log.ts";
-import { RunErasuresBody } from "../schemas.ts";
+import { ErasureRunResult, RunErasuresBody } from "../schemas.ts";
+import type { JsonObject } from "../../_shared/db.ts";
 import type { ClerkBackend } from "../clerk_backend.ts";
-import { type Caller, queryAs } from "../caller.ts";
+import { type Caller, queryAs } from "../../_shared/caller.ts";
 import { pendingClerkDeletions, recordClerkDeletion, runDueErasures } from "../repositories/erasures.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
 
@@ -43,6 +44,12 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
   return timingSafeEqual(a, b);
 }
 
+/** The answer (schemas.ts: `ErasureRunResult`). */
+export interface ErasureRun {
+  erasures: JsonObject;
+  clerk: { configured: boolean; deleted: number; failed: number; pending: number };
+}
+
 export function erasureRoutes(options: ErasureRouteOptions) {
   const changeLimit = rateLimit("change");
 
@@ -51,7 +58,7 @@ export function erasureRoutes(options: ErasureRouteOptions) {
     documented({
       summary: "Run due erasures, then delete the erased users at Clerk (the scheduler's secret or an admin)",
       responses: {
-        200: "What ran: erasures and Clerk deletions",
+        200: { description: "What ran: erasures and Clerk deletions", schema: ErasureRunResult },
         401: "No valid secret or session",
         403: "Not an admin",
       },
@@ -76,10 +83,15 @@ export function erasureRoutes(options: ErasureRouteOptions) {
 
       const [{ result: erasures }] = await queryAs(caller, (tx) => runDueErasures(tx, body.max_requests));
       const pendingDeletions = () => queryAs(caller, (tx) => pendingClerkDeletions(tx, CLERK_BATCH));
-      const clerk = { configured: options.clerk !== undefined, deleted: 0, failed: 0, pending: 0 };
+      const clerk: ErasureRun["clerk"] = {
+        configured: options.clerk !== undefined,
+        deleted: 0,
+        failed: 0,
+        pending: 0,
+      };
       if (!options.clerk) {
         clerk.pending = (await pendingDeletions()).length;
-        return c.json({ erasures, clerk });
+        return c.json({ erasures, clerk } satisfies ErasureRun);
       }
       // Never-tried deletions come first (the database orders them so); each one is tried at most
       // once per run, and a run makes at most CLERK_BATCH * CLERK_BATCHES calls.
@@ -103,7 +115,7 @@ export function erasureRoutes(options: ErasureRouteOptions) {
         }
       }
       clerk.pending = (await pendingDeletions()).length;
-      return c.json({ erasures, clerk });
+      return c.json({ erasures, clerk } satisfies ErasureRun);
     },
   );
 }

@@ -9,16 +9,17 @@ import { notFound } from "../../_shared/errors.ts";
 import { decodeCursor, encodeCursor, instantPart, takePage, uuidPart } from "../../_shared/pagination.ts";
 import { validate } from "../../_shared/validation.ts";
 import { documented } from "../../_shared/openapi.ts";
-import type { Row } from "../../_shared/db.ts";
 import {
   CreateRequestBody,
+  DsarRequest,
+  DsarRequestPage,
   EmptyQuery,
   ListRequestsQuery,
   RequestIdParam,
   ShortenGraceBody,
 } from "../schemas.ts";
 import { rateLimit, userCaller } from "../rate_limit.ts";
-import { queryAs } from "../caller.ts";
+import { queryAs } from "../../_shared/caller.ts";
 import {
   approveRequest,
   cancelRequest,
@@ -28,10 +29,11 @@ import {
   listRequests,
   shortenGrace,
 } from "../repositories/requests.ts";
+import type { RequestRow } from "../repositories/requests.ts";
 import { publicUrl } from "../../_shared/public_url.ts";
 
-/** The API shape of a request: the row, plus where to download a completed export. */
-function present(row: Row, basePath: string) {
+/** The API shape of a request (`DsarRequest`): the row, plus where to download a completed export. */
+export function present(row: RequestRow & { cursor_received_at?: string }, basePath: string) {
   const { cursor_received_at: _, ...request } = row;
   return {
     ...request,
@@ -54,7 +56,7 @@ export const requestRoutes = new Hono<SessionEnv>()
     documented({
       summary: "Make a data-subject request (export or erasure), for yourself or, as staff, for someone",
       responses: {
-        201: "Created: the request",
+        201: { description: "Created: the request", schema: DsarRequest },
         403: "Not allowed for this subject or grace period",
         404: "No such user",
         409: "An erasure of this person is already open",
@@ -75,7 +77,7 @@ export const requestRoutes = new Hono<SessionEnv>()
     "/",
     documented({
       summary: "The requests the caller may see, newest first (keyset pagination; staff see all, audited)",
-      responses: { 200: "A page of requests" },
+      responses: { 200: { description: "A page of requests", schema: DsarRequestPage } },
     }),
     rateLimit("read"),
     validate("query", ListRequestsQuery),
@@ -101,7 +103,10 @@ export const requestRoutes = new Hono<SessionEnv>()
   )
   .get(
     "/:id",
-    documented({ summary: "One request", responses: { 200: "The request", 404: "No such request" } }),
+    documented({
+      summary: "One request",
+      responses: { 200: { description: "The request", schema: DsarRequest }, 404: "No such request" },
+    }),
     rateLimit("read"),
     validate("param", RequestIdParam),
     validate("query", EmptyQuery),
@@ -115,7 +120,11 @@ export const requestRoutes = new Hono<SessionEnv>()
     "/:id/cancel",
     documented({
       summary: "Cancel a request that has not started",
-      responses: { 200: "The cancelled request", 404: "No such request", 409: "Cannot be cancelled now" },
+      responses: {
+        200: { description: "The cancelled request", schema: DsarRequest },
+        404: "No such request",
+        409: "Cannot be cancelled now",
+      },
     }),
     rateLimit("change"),
     validate("param", RequestIdParam),
@@ -129,7 +138,7 @@ export const requestRoutes = new Hono<SessionEnv>()
     documented({
       summary: "Shorten an erasure's grace period, with a reason (staff; never longer, not once started)",
       responses: {
-        200: "The request with its new grace period and schedule",
+        200: { description: "The request with its new grace period and schedule", schema: DsarRequest },
         403: "Not staff",
         404: "No such request",
         409: "Not an erasure, or already started or finished",
@@ -153,7 +162,7 @@ export const requestRoutes = new Hono<SessionEnv>()
     documented({
       summary: "Approve an erasure (an admin other than the requester)",
       responses: {
-        200: "The approved request",
+        200: { description: "The approved request", schema: DsarRequest },
         403: "Not an admin, or the requester",
         404: "No such request",
         409: "Needs no approval, or not in a state to approve",
