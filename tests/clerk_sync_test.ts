@@ -477,7 +477,7 @@ dbTest(
   "session and user.created of a new user at the same time: the sign-in time is never lost",
   async () => {
     const signedInAt = Date.now() - 30_000;
-    const users = Array.from({ length: 8 }, () => randomUserId("csrace"));
+    const users = Array.from({ length: 24 }, () => randomUserId("csrace"));
     await Promise.all(users.map((userId) =>
       Promise.all([
         deliver(sessionPayload(userId, signedInAt)),
@@ -493,6 +493,47 @@ dbTest(
     const [{ n }] = await adminSql`
     select count(*)::int as n from private.clerk_webhook_inbox
      where clerk_user_id = any(${users}) and outcome = 'pending'`;
+    assertEquals(n, 0, "nothing stays pending");
+  },
+);
+
+dbTest(
+  "session and user.created racing in the database, 400 pairs: no new user's sign-in is lost",
+  async () => {
+    // The receiver's own function, called as the receiver calls it (service role), without HTTP in
+    // between, so the two transactions of a pair overlap as tightly as Postgres allows. Before
+    // migration 20261202160200 a user.created committing between the session handler's update and
+    // its existence check made the session "stale": about 1 in 400 pairs lost the sign-in time.
+    const startedAt = "2026-06-01T10:00:00.000Z";
+    const deliverAsReceiver = (svixId: string, type: string, userId: string, data: Json) =>
+      adminSql.begin(async (tx) => {
+        await tx`select set_config('role', 'service_role', true),
+                        set_config('request.jwt.claims', '{"role":"service_role","actor":"clerk-webhooks"}', true)`;
+        const [{ outcome }] = await tx`
+          select private.apply_clerk_delivery(${svixId}, ${type}, ${userId}, null, ${data}::jsonb) as outcome`;
+        return outcome as string;
+      });
+    const users: string[] = [];
+    for (let round = 0; round < 100; round++) {
+      const pairs = Array.from({ length: 4 }, () => randomUserId("csrace"));
+      users.push(...pairs);
+      await Promise.all(pairs.flatMap((userId) => [
+        deliverAsReceiver(`msg_s_${userId}`, "session.created", userId, {
+          session_id: `sess_${userId}`,
+          started_at: startedAt,
+          last_active_at: startedAt,
+        }),
+        deliverAsReceiver(`msg_u_${userId}`, "user.created", userId, {
+          clerk_created_at: "2026-06-01T09:59:59Z",
+          clerk_updated_at: "2026-06-01T09:59:59Z",
+        }),
+      ]));
+    }
+    const rows = await adminSql`
+      select id, last_sign_in_at from public.users where id = any(${users}) and last_sign_in_at is null`;
+    assertEquals(rows.map((r) => r.id), [], "users whose first sign-in was lost");
+    const [{ n }] = await adminSql`
+      select count(*)::int as n from private.clerk_webhook_inbox where clerk_user_id = any(${users}) and outcome = 'pending'`;
     assertEquals(n, 0, "nothing stays pending");
   },
 );

@@ -60,4 +60,5 @@ export const SHIPPED_MIGRATIONS: readonly ShippedMigration[] = [
   { version: "20261202150100", name: "privacy_shorten_grace" },
   { version: "20261202160000", name: "suspension_checked_once_per_transaction" },
   { version: "20261202160100", name: "tab_activity_with_version_bump" },
+  { version: "20261202160200", name: "clerk_session_user_race" },
 ];
