@@ -281,9 +281,15 @@ Deno.test({
            order by jobid, runid desc`;
         for (const r of runs) {
           const finished = ["succeeded", "failed"].includes(r.status);
-          // One run each. Not unscheduled while running: pg_cron cancels the run of a removed job.
-          if (finished && !cronRuns.has(r.jobid)) await admin`select cron.unschedule(${r.jobid}::bigint)`;
-          if (finished) cronRuns.set(r.jobid, { status: r.status, message: r.return_message });
+          // One run each, its outcome as the worker recorded it. Not unscheduled while running:
+          // pg_cron cancels the run of a removed job. The launcher still counts a run as running
+          // for a moment after its worker recorded "succeeded", and an unschedule then rewrites
+          // that run to "failed: job canceled" (seen in the pg_cron log as "COMMAND completed"
+          // followed by "job canceled"), so the first final status seen is the one kept.
+          if (finished && !cronRuns.has(r.jobid)) {
+            cronRuns.set(r.jobid, { status: r.status, message: r.return_message });
+            await admin`select cron.unschedule(${r.jobid}::bigint)`;
+          }
         }
         const cronDone = jobIds.every((id) => cronRuns.has(id));
         const elapsed = (Date.now() - started) / 1000;
