@@ -15,10 +15,11 @@
 --     transaction that did not).
 -- Why this is sound: set_config(..., true) ends with the transaction, so nothing outlives it (a
 -- ban takes effect on the next transaction, as before, and a pooled connection carries nothing
--- to the next client); the setting only ever clears the sub it was set for; the same claims text means the same sub; and only code that
--- can run SQL can set it: PostgREST sets request.* settings from the request and nothing else,
--- and pg_catalog.set_config is not in an exposed schema. A caller who could run set_config could
--- also run `set role`, so this opens nothing that was closed.
+-- to the next client); it clears only the exact claims text it was set for (the same text, the
+-- same sub); and only code that can run SQL can set it: PostgREST sets request.* settings from
+-- the request and nothing else, and pg_catalog.set_config is not in an exposed schema. A caller
+-- who could run set_config could as well set request.jwt.claims to anyone's claims, so this opens
+-- nothing that was closed.
 -- Objects: private.caller_is_suspended(), private.refuse_suspended_caller() (create or replace:
 -- grants and comments kept).
 -- Destructive: nothing.

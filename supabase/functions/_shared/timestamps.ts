@@ -20,12 +20,8 @@ const UTC_TEXT = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
 export function parseTimestamptz(text: string): string | null {
   const utc = UTC_TEXT.exec(text);
   if (utc) {
-    const millis = utc[3] === undefined
-      ? "000"
-      : utc[3].length >= 3
-      ? utc[3].slice(0, 3)
-      : utc[3].padEnd(3, "0");
-    return `${utc[1]}T${utc[2]}.${millis}Z`;
+    // Milliseconds: the first three fraction digits, zero-filled (Date truncates, never rounds).
+    return `${utc[1]}T${utc[2]}.${(utc[3] ?? "").padEnd(3, "0").slice(0, 3)}Z`;
   }
   const date = new Date(text);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
