@@ -8,6 +8,9 @@
  *   driver loops in this process (postgres.js, `--connections` workers, pool `--pool`):
  *     bare       the statement of listProjects alone, as the table owner (no RLS, no transaction);
  *     RLS        listProjects() itself: queryAsUser, begin + context + statement + commit pipelined;
+ *     driver     the same four statements on a bare postgres.js reservation, without
+ *                _shared/db.ts's lease (slots, deadline, connection guard): what RLS costs with this
+ *                driver alone, the ceiling of the RLS row;
  *     webhook DB the receiver's statement (private.apply_clerk_delivery + the outcome counter)
  *                called directly, one per event;
  *   HTTP with wrk (Debian's; a load generator in its own process) against tools/gateway.ts started
@@ -31,7 +34,7 @@
  */
 import postgres from "postgres";
 import { dbUrl } from "../tools/settings.ts";
-import { configureDatabase, queryAsUser } from "../supabase/functions/_shared/db.ts";
+import { configureDatabase, contextStatement, queryAsUser } from "../supabase/functions/_shared/db.ts";
 import type { UserClaims } from "../supabase/functions/_shared/db.ts";
 import { listProjects } from "../supabase/functions/api/repositories/projects.ts";
 import { timestamptzAsText } from "../supabase/functions/_shared/timestamps.ts";
@@ -471,11 +474,28 @@ try {
         (tx) => listProjects(tx, claims.sub, { statuses: ["active", "archived"], limit: PAGE }),
       );
     },
+    driverOnly: async () => {
+      const claims = claimsFor(randomUser(), issuer);
+      const tx = await bare.reserve();
+      try {
+        // As _shared/db.ts pipelines them: written together, awaited in order.
+        const statements = [
+          tx.unsafe("begin").execute(),
+          contextStatement(tx, claims, { requestId: "" }).execute(),
+          listProjects(tx, claims.sub, { statuses: ["active", "archived"], limit: PAGE }).execute(),
+          tx.unsafe("commit").execute(),
+        ];
+        for (const statement of statements) await statement;
+      } finally {
+        tx.release();
+      }
+    },
   };
 
   log("warm-up");
   await loop(1, variants.bare);
   await loop(1, variants.rls);
+  await loop(1, variants.driverOnly);
   await wrk(`${gateway.base}/api/projects`, "get_tokens", [`/functions/v1/api/projects`, tokensFile], {
     seconds: 1,
   });
@@ -484,6 +504,7 @@ try {
   const samples = {
     bare: [] as LoopResult[],
     rls: [] as LoopResult[],
+    driverOnly: [] as LoopResult[],
     direct: [] as LoopResult[],
     get: [] as WrkResult[],
     getCpu: [] as Cpu[],
@@ -495,6 +516,10 @@ try {
     const steps: Array<[string, () => Promise<void>]> = [
       ["bare driver", async () => void samples.bare.push(await loop(SECONDS, variants.bare))],
       ["RLS driver", async () => void samples.rls.push(await loop(SECONDS, variants.rls))],
+      [
+        "RLS statements, driver only",
+        async () => void samples.driverOnly.push(await loop(SECONDS, variants.driverOnly)),
+      ],
       ["GET /projects", async () => {
         const before = cpuNow(gatewayPid);
         samples.get.push(
@@ -655,6 +680,7 @@ try {
   // --- Report -----------------------------------------------------------------------------
   const b = mergeLoops(samples.bare);
   const r = mergeLoops(samples.rls);
+  const floor = mergeLoops(samples.driverOnly);
   const d = mergeLoops(samples.direct);
   const get = mergeWrk(samples.get);
   const hook = mergeWrk(samples.hook);
@@ -709,6 +735,17 @@ try {
       `${goal(r.rate / b.rate, 0.6)} bare`,
       undefined,
       r.postgresUs,
+    ),
+  );
+  out.push(
+    row(
+      "  the same statements, postgres.js alone",
+      floor.rate,
+      floor.p50Ms,
+      floor.p99Ms,
+      `${fmt(floor.rate / b.rate, 2)} bare`,
+      undefined,
+      floor.postgresUs,
     ),
   );
   out.push(
@@ -797,7 +834,9 @@ try {
     }; ${statuses("webhooks", hook)}`,
   );
   out.push(
-    `goals: RLS/bare ${fmt(r.rate / b.rate, 2)} (>= 0.6), GET/RLS ${fmt(get.rate / r.rate, 2)} (>= 0.7), ` +
+    `goals: RLS/bare ${fmt(r.rate / b.rate, 2)} (>= 0.6; postgres.js alone ${
+      fmt(floor.rate / b.rate, 2)
+    }), GET/RLS ${fmt(get.rate / r.rate, 2)} (>= 0.7), ` +
       `webhooks HTTP/direct ${fmt(hook.rate / d.rate, 2)} (>= 0.7), tab sync ${
         fmt(perOp(putCpu.postgres, syncs))
       } us Postgres CPU (<= 600), p99 ${fmt(put.p99Ms, 1)} ms (< 30)`,

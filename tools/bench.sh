@@ -15,6 +15,9 @@ for bench in bench/*.ts; do
   log "running $bench"
   deno run --allow-all "$bench" "$@" || status=1
 done
+# The tab sync's floor (its own scratch cluster, whose schema it alters), then the edge table.
+log "running bench/tab_sync_floor.sh"
+bash bench/tab_sync_floor.sh || status=1
 log "running bench/edge.ts"
 deno run --allow-all bench/edge.ts "$@" || status=1
 exit $status

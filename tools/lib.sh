@@ -19,11 +19,12 @@ LOCAL_DIR="$ROOT/.local"
 #   DEPLOY_PG_PORT    tests/jobs_test.ts's deploy/restore scratch cluster (default PG_PORT + 17)
 #   FAULT_PG_PORT     tests/fault_test.ts's scratch cluster, restarted under load (default PG_PORT + 12)
 #   FAULT_GATEWAY_PORT tests/fault_test.ts's own gateway (default GATEWAY_PORT + 12)
+#   FLOOR_PG_PORT     bench/tab_sync_floor.sh's scratch cluster, whose schema it alters (default PG_PORT + 27)
 #   SUPABASE_DB_URL   an existing Supabase-compatible database instead of the local cluster
 #   FUNCTIONS_URL     where the functions are served (default http://127.0.0.1:GATEWAY_PORT/functions/v1)
 is_port() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 for _name in PG_PORT GATEWAY_PORT TEST_PG_PORT TEST_GATEWAY_PORT ROLLBACK_PG_PORT DEPLOY_PG_PORT FAULT_PG_PORT \
-  FAULT_GATEWAY_PORT; do
+  FAULT_GATEWAY_PORT FLOOR_PG_PORT; do
   if [ -n "${!_name:-}" ] && ! is_port "${!_name}"; then
     printf '[%s] error: %s=%s is not a port number (1-65535)\n' "$(basename "$0" .sh)" "$_name" "${!_name}" >&2
     exit 1
@@ -38,6 +39,7 @@ export ROLLBACK_PG_PORT="${ROLLBACK_PG_PORT:-$((PG_PORT + 7))}"
 export DEPLOY_PG_PORT="${DEPLOY_PG_PORT:-$((PG_PORT + 17))}"
 export FAULT_PG_PORT="${FAULT_PG_PORT:-$((PG_PORT + 12))}"
 export FAULT_GATEWAY_PORT="${FAULT_GATEWAY_PORT:-$((GATEWAY_PORT + 12))}"
+export FLOOR_PG_PORT="${FLOOR_PG_PORT:-$((PG_PORT + 27))}"
 
 # PG_CLUSTER names the cluster folder; tests start their own cluster (pg-test) beside the main one.
 PG_CLUSTER="${PG_CLUSTER:-pg}"

@@ -634,7 +634,11 @@ function perTransactionTimeouts(tx: Tx, context?: RequestContext) {
   }, true),`;
 }
 
-function contextStatement(tx: Tx, claims: UserClaims, context?: RequestContext) {
+/**
+ * The statement `withUser`/`queryAsUser` send right after `begin`. Exported for bench/edge.ts, which
+ * runs it on a bare postgres.js connection to measure what this driver costs without our leases.
+ */
+export function contextStatement(tx: Tx, claims: UserClaims, context?: RequestContext) {
   // The role is always `authenticated`: a `role` claim in the token never chooses the database role.
   const jwtClaims = JSON.stringify({ ...claims, role: "authenticated" });
   return tx`
