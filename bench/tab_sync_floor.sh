@@ -3,20 +3,23 @@
 # away, to show where the tab sync's floor lies (issue 17, docs/PERFORMANCE.md "Tab sync: the floor").
 #
 # It alters the schema (disables triggers, drops the positions' unique constraint), so it never
-# runs against the development database: it starts a scratch cluster of its own (.local's
-# pg-tab-floor, FLOOR_PG_PORT from tools/lib.sh, migrations and seed applied by tools/db.sh) and
-# stops it at the end. One pgbench client (-M prepared, bench/pgbench/tab_sync.sql), so every
-# figure is the sync's own work without queueing:
-#   shipped          the schema as migrated: RLS, the tab and project triggers, four indexes
-#   no triggers      every trigger of workspace_tabs and projects disabled (history, tabs_version,
-#                    audit, updated_at, guards)
+# runs against the development database: it makes a scratch cluster of its own, afresh every run
+# (pg-tab-floor, FLOOR_PG_PORT from tools/lib.sh, migrations and seed applied by tools/db.sh
+# reset), and stops it at the end. One pgbench client (-M prepared, bench/pgbench/tab_sync.sql),
+# so every figure is the sync's own work without queueing:
+#   shipped, 1 row   the schema as migrated, a sync that renames one tab and moves none: the
+#                    fixed cost of a sync, what one changed row costs however the order were stored
+#   shipped          the schema as migrated (RLS, the tab and project triggers, four indexes), the
+#                    first of 20 tabs dragged to the end: every row's position changes
+#   no triggers      the same reorder, every trigger of workspace_tabs and projects disabled
+#                    (history, tabs_version, audit, updated_at, guards)
 #   no triggers, HOT the same, and the unique (project_id, position) constraint dropped with
 #                    fillfactor 80, so moving a tab is a heap-only update that writes no index entry
 # Figures: execution time per sync from pg_stat_statements (begin, context, sync, list read,
 # commit; the payload statement pgbench needs is left out) and the CPU of every Postgres process
-# from /proc per sync (the payload statement included). Bounded: --seconds per variant and round.
+# (backends, WAL writer and the other background processes) from /proc per sync, the payload
+# statement included. Bounded: --seconds per variant and round, --rounds.
 source "$(dirname "$0")/../tools/lib.sh"
-[ -n "${FLOOR_DEBUG:-}" ] && set -x
 cd "$ROOT"
 
 SECONDS_PER_RUN=5
@@ -37,7 +40,8 @@ export PG_CLUSTER=pg-tab-floor PG_PORT="$FLOOR_PG_PORT" SUPABASE_DB_URL=""
 URL="postgresql://postgres:postgres@127.0.0.1:$FLOOR_PG_PORT/postgres"
 stop_cluster() { bash tools/db.sh stop >/dev/null 2>&1 || true; }
 trap stop_cluster EXIT
-bash tools/db.sh start
+# A fresh cluster every run: the variants alter the schema of the one they run on.
+bash tools/db.sh reset
 q() { psql "$URL" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 
 PROJECT=7ab5f100-0000-4000-8000-000000000001
@@ -73,10 +77,11 @@ HZ="$(getconf CLK_TCK)"
 
 declare -A SYNCS STATEMENT_MS CPU_TICKS
 run_variant() {
-  local name="$1" before after out
+  local name="$1" before after out change=(-D shift=19 -D rename=0)
+  [ "$name" = "shipped, 1 row" ] && change=(-D shift=0 -D rename=1)
   q -c "select extensions.pg_stat_statements_reset()" >/dev/null
   before="$(postgres_cpu)"
-  out="$(pgbench "$URL" -n -M prepared -c 1 -T "$SECONDS_PER_RUN" -D project="$PROJECT" \
+  out="$(pgbench "$URL" -n -M prepared -c 1 -T "$SECONDS_PER_RUN" -D project="$PROJECT" "${change[@]}" \
     -f bench/pgbench/tab_sync.sql 2>&1)" || die "pgbench ($name): $out"
   after="$(postgres_cpu)"
   local syncs
@@ -91,7 +96,7 @@ run_variant() {
       or query like 'select set_config(%' or query like 'with bumped as%' or query like 'select id, project_id,%')")"
 }
 
-VARIANTS=("shipped" "no triggers" "no triggers, HOT")
+VARIANTS=("shipped, 1 row" "shipped" "no triggers" "no triggers, HOT")
 # Each variant takes one more part away, so they run in this order (the rounds of one variant back
 # to back): the differences between them are several times the machine's drift.
 for name in "${VARIANTS[@]}"; do
@@ -109,7 +114,7 @@ for name in "${VARIANTS[@]}"; do
   done
 done
 
-printf '\nTab sync floor: one 20-tab reorder (first tab to the end), one connection, PostgreSQL %s\n' \
+printf '\nTab sync floor: a 20-tab list, its first tab dragged to the end (1 row: renamed), one connection, PostgreSQL %s\n' \
   "$(q -c "select current_setting('server_version')" | cut -d' ' -f1)"
 printf '  statements: begin, context, the sync (tabs.ts replaceTabs), the list read, commit; goal <= 600 us\n\n'
 printf '%-20s %10s %22s %22s\n' "variant" "syncs" "statements us/sync" "Postgres CPU us/sync"

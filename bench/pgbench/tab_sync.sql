@@ -1,11 +1,12 @@
 -- One 20-tab sync as the API sends it (bench/tab_sync_floor.sh runs this with pgbench -M prepared):
 -- begin, the request context (_shared/db.ts contextStatement), the sync statement of
--- supabase/functions/api/repositories/tabs.ts replaceTabs with its first tab dragged to the end,
--- the list read, commit. The first statement builds the payload and reads the current version
--- (the client's part: it is reported on its own line and left out of the sync's figures).
--- Keep the sync statement and the list read in step with tabs.ts (a copy: pgbench cannot call
--- TypeScript).
-select jsonb_agg(jsonb_build_object('id', id, 'position', (position + 19) % 20, 'title', title, 'kind', kind, 'metadata', metadata)) as payload, (select tabs_version from public.projects where id = :project::uuid) as ver from public.workspace_tabs where project_id = :project::uuid \gset
+-- supabase/functions/api/repositories/tabs.ts replaceTabs, the list read, commit. The change:
+-- every tab moved on by :shift places (19: the first tab dragged to the end, all 20 rows move)
+-- and, with :rename = 1, the first tab renamed (with :shift 0: a sync that changes one row).
+-- The first statement builds that payload and reads the current version: the client's part,
+-- left out of the statement figures. Keep the sync statement and the list read in step with
+-- tabs.ts (a copy: pgbench cannot call TypeScript).
+select jsonb_agg(jsonb_build_object('id', id, 'position', (position + :shift::int) % 20, 'title', case when :rename::int = 1 and position = 0 then case when title like '%*' then rtrim(title, '*') else title || '*' end else title end, 'kind', kind, 'metadata', metadata)) as payload, (select tabs_version from public.projects where id = :project::uuid) as ver from public.workspace_tabs where project_id = :project::uuid \gset
 begin;
 select set_config('role', 'authenticated', true), set_config('request.jwt.claims', '{"sub":"user_tabfloor","role":"authenticated"}', true), set_config('request.id', 'x', true), private.refuse_suspended_caller();
 with bumped as (
