@@ -201,12 +201,17 @@ function read(path: string): string | undefined {
     return undefined;
   }
 }
-/** CPU seconds of a process and all its descendants alive now. */
+/**
+ * CPU seconds of a process and all its descendants: those alive now, and those that ended (their
+ * time is in their parent's cutime/cstime once reaped). Without the ended ones a backend closed
+ * by its pool's idle timeout during a row took its whole past CPU out of that row's figure.
+ */
 function treeCpu(pid: number): number {
   const stat = read(`/proc/${pid}/stat`);
   if (!stat) return 0;
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  let total = (Number(fields[11]) + Number(fields[12])) * TICK;
+  // utime, stime, cutime, cstime (fields 14-17 of proc(5)).
+  let total = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * TICK;
   for (const task of safeReadDir(`/proc/${pid}/task`)) {
     for (const child of (read(`/proc/${pid}/task/${task}/children`) ?? "").trim().split(/\s+/)) {
       if (child) total += treeCpu(Number(child));
