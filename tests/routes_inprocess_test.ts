@@ -16,7 +16,10 @@ import { functionApp } from "./_support/apps.ts";
 import { bearer } from "./_support/auth.ts";
 import { adminSql, createUser } from "./_support/db.ts";
 import { withUser } from "../supabase/functions/_shared/db.ts";
+import type { Tx } from "../supabase/functions/_shared/db.ts";
 import { createProject, getProject } from "../supabase/functions/api/repositories/projects.ts";
+import { listTabs, replaceTabs } from "../supabase/functions/api/repositories/tabs.ts";
+import { findOrProvisionMe, updateMe } from "../supabase/functions/api/repositories/users.ts";
 import { page, Project, User } from "../supabase/functions/api/schemas.ts";
 import { DataMap, DsarRequest, DsarRequestPage } from "../supabase/functions/privacy/schemas.ts";
 import {
@@ -203,5 +206,90 @@ Deno.test({
     const [{ count }] =
       await adminSql`select count(*)::int as count from public.projects where user_id = ${sub}`;
     assertEquals(count, 0, "and both are rolled back together");
+  },
+});
+
+// --- One round trip for the statements a repository function needs together ------------------
+/** The parts of a postgres.js 3.4.9 Query this test watches (src/query.js, src/connection.js). */
+interface WatchedQuery {
+  handler: (query: unknown) => void;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The transaction as a repository function sees it, noting when each of its statements is handed to
+ * the connection ("sent") and when the server's answer arrives ("answered"). postgres.js sends a
+ * statement only when it is awaited or executed, so statements awaited one after the other show up
+ * as sent, answered, sent, answered: a round trip each.
+ */
+function watched(tx: Tx, events: string[]): Tx {
+  let count = 0;
+  return new Proxy(tx, {
+    apply(target, thisArg, args) {
+      const query = Reflect.apply(target, thisArg, args) as WatchedQuery;
+      const n = count++;
+      const { handler, resolve, reject } = query;
+      query.handler = (self) => (events.push(`sent ${n}`), handler(self));
+      query.resolve = (value) => (events.push(`answered ${n}`), resolve(value));
+      query.reject = (error) => (events.push(`answered ${n}`), reject(error));
+      return query;
+    },
+  });
+}
+
+/** Every statement was on its way before the first answer came back. */
+function assertOneRoundTrip(name: string, events: string[]) {
+  const sent = events.filter((event) => event.startsWith("sent")).length;
+  assert(sent >= 2, `${name} sent fewer than two statements: ${events.join(", ")}`);
+  assert(
+    events.slice(0, sent).every((event) => event.startsWith("sent")),
+    `${name} waits for an answer before sending its next statement: ${events.join(", ")}`,
+  );
+}
+
+Deno.test({
+  name: "repository functions send the statements they need together: one round trip, not one each",
+  ...options,
+  fn: async () => {
+    await functionApp("api");
+    const sub = await createUser();
+    const claims = { sub };
+    const profile = { email: null, first_name: null, last_name: null, image_url: null };
+    class Undo extends Error {}
+    const outcome = await withUser(claims, async (tx) => {
+      const check = async (name: string, call: (watchedTx: Tx) => Promise<unknown>) => {
+        const events: string[] = [];
+        await call(watched(tx, events));
+        assertOneRoundTrip(name, events);
+      };
+      await check("findOrProvisionMe", (t) => findOrProvisionMe(t, sub, profile));
+      await check("updateMe", (t) => updateMe(t, sub, profile, { display_name: "Watched" }));
+      const project = await createProject(tx, sub, profile, { name: "watched" });
+      await check("createProject", (t) => createProject(t, sub, profile, { name: "watched too" }));
+      await check("listTabs", (t) => listTabs(t, claims, project.id));
+      const tab = { id: crypto.randomUUID(), position: 0, title: "One", kind: "doc", metadata: {} };
+      await check("replaceTabs", (t) => replaceTabs(t, claims, project.id, project.tabs_version, [tab]));
+      throw new Undo();
+    }).catch((error) => error);
+    assert(outcome instanceof Undo, String(outcome));
+  },
+});
+
+Deno.test({
+  name: "the round-trip check sees statements awaited one after the other",
+  ...options,
+  fn: async () => {
+    await functionApp("api");
+    const sub = await createUser();
+    const events: string[] = [];
+    await withUser({ sub }, async (tx) => {
+      const t = watched(tx, events);
+      const first = t`select 1 as one`;
+      const second = t`select 2 as two`;
+      await first;
+      await second;
+    });
+    assertEquals(events, ["sent 0", "answered 0", "sent 1", "answered 1"]);
   },
 });

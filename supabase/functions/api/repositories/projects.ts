@@ -63,8 +63,8 @@ export async function createProject(tx: Tx, userId: string, profile: TokenProfil
   })
       returning ${tx.unsafe(PROJECT_COLUMNS)}
     `;
-  await provision;
-  const [row] = await insert;
+  // One round trip: both are sent at once and run in order (findOrProvisionMe says why).
+  const [, [row]] = await Promise.all([provision, insert]);
   return row;
 }
 

@@ -18,8 +18,9 @@ export async function listTabs(tx: Tx, claims: UserClaims, projectId: string) {
       where project_id = ${projectId} and user_id = ${claims.sub}
       order by position
     `;
-  const [found] = await project;
-  const rows = await tabs;
+  // One round trip: both are sent at once and run in order (postgres.js sends a statement only
+  // when it is awaited).
+  const [[found], rows] = await Promise.all([project, tabs]);
   return found ? { version: found.version as string, tabs: rows } : undefined;
 }
 
@@ -97,8 +98,9 @@ export async function replaceTabs(
       where project_id = ${projectId} and user_id = ${claims.sub}
       order by position
     `;
-  const [result] = await replace;
-  const rows = await list;
+  // The list read travels with the sync and runs right after it, in the same transaction, so it
+  // sees the new list; on a version mismatch its rows are not used.
+  const [[result], rows] = await Promise.all([replace, list]);
   if (result.new_version !== null) {
     return { kind: "replaced", version: result.new_version, tabs: rows };
   }

@@ -33,8 +33,9 @@ export function provisionUser(tx: Tx, userId: string, profile: TokenProfile) {
 export async function findOrProvisionMe(tx: Tx, userId: string, profile: TokenProfile) {
   const provision = provisionUser(tx, userId, profile);
   const select = tx<UserRow[]>`select ${tx.unsafe(USER_COLUMNS)} from public.users where id = ${userId}`;
-  await provision;
-  const [row] = await select;
+  // Both awaited at once: postgres.js sends a statement only when it is awaited, so one after the
+  // other would be two round trips. The server still runs them in order.
+  const [, [row]] = await Promise.all([provision, select]);
   return row;
 }
 
@@ -57,7 +58,6 @@ export async function updateMe(tx: Tx, userId: string, profile: TokenProfile, pa
       where id = ${userId}
       returning ${tx.unsafe(USER_COLUMNS)}
     `;
-  await provision;
-  const [row] = await update;
+  const [, [row]] = await Promise.all([provision, update]);
   return row;
 }
