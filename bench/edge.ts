@@ -483,14 +483,13 @@ try {
       const claims = claimsFor(randomUser(), issuer);
       const tx = await bare.reserve();
       try {
-        // As _shared/db.ts pipelines them: written together, awaited in order.
-        const statements = [
-          tx.unsafe("begin").execute(),
-          contextStatement(tx, claims, { requestId: "" }).execute(),
-          listProjects(tx, claims.sub, { statuses: ["active", "archived"], limit: PAGE }).execute(),
-          tx.unsafe("commit").execute(),
-        ];
-        for (const statement of statements) await statement;
+        // As _shared/db.ts pipelines them: handed to the connection together, answered in order.
+        await Promise.all([
+          tx.unsafe("begin"),
+          contextStatement(tx, claims, { requestId: "" }),
+          listProjects(tx, claims.sub, { statuses: ["active", "archived"], limit: PAGE }),
+          tx.unsafe("commit"),
+        ]);
       } finally {
         tx.release();
       }

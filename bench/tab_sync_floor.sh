@@ -56,19 +56,18 @@ select '$PROJECT', 'user_tabfloor', n, 'Tab ' || n, 'doc', '{"pinned": false}'
 from generate_series(0, 19) as n;
 SQL
 
-# CPU ticks (user + system) of the postmaster, of the children it has reaped (pgbench's backend
-# exits before the second reading) and of every child still running.
-postgres_cpu() {
-  local postmaster
-  # Read while the backend lives: its parent is the postmaster.
-  postmaster="$(q <<'SQL'
+# The postmaster: the parent of a backend, read while that backend lives.
+POSTMASTER="$(q <<'SQL'
 select pg_backend_pid() as pid \gset
 \setenv BACKEND_PID :pid
 \! awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[2] }' /proc/$BACKEND_PID/stat
 SQL
 )"
-  # Processes may end while /proc is read: cat's complaint about them is not an error here.
-  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$postmaster" '
+# CPU ticks (user + system) of the postmaster, of the children it has reaped (pgbench's backend
+# exits before the second reading) and of every child still running. Processes may end while /proc
+# is read: cat's complaint about them is not an error here.
+postgres_cpu() {
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$POSTMASTER" '
     { pid = $1; sub(/^.*\) /, ""); split($0, f, " ")
       if (pid == pm) cpu += f[12] + f[13] + f[14] + f[15]; else if (f[2] == pm) cpu += f[12] + f[13] }
     END { printf "%d", cpu }'
